@@ -52,14 +52,6 @@ struct RestoredState {
 enum class Role { Follower, PreCandidate, Candidate, Leader };
 std::string_view to_string(Role role);
 
-struct Ready {
-  std::optional<HardState> hard_state;   // persist when set
-  std::optional<Index> truncate_after;   // delete persisted entries above this index first
-  std::vector<EntryPtr> append;          // then append these
-  std::vector<Message> messages;         // send after persisting
-  std::vector<EntryPtr> committed;       // newly committed, in log order
-};
-
 // A committed proposal as the application sees it, with retried duplicates filtered out.
 struct CommittedProposal {
   Index index;
@@ -67,8 +59,19 @@ struct CommittedProposal {
   const Proposal* proposal;  // points into an entry held by Ready::committed
 };
 
+struct Ready {
+  std::optional<HardState> hard_state;   // persist when set
+  std::optional<Index> truncate_after;   // delete persisted entries above this index first
+  std::vector<EntryPtr> append;          // then append these
+  std::vector<Message> messages;         // send after persisting
+  std::vector<EntryPtr> committed;       // newly committed, in log order
+  std::vector<CommittedProposal> unique; // their proposals, minus retried duplicates
+};
+
 class Replica {
  public:
+  // Starts as a follower from durable state. The incarnation is bumped here and persisted by
+  // the first Ready, before any message that could carry a proposal id leaves this replica.
   Replica(ReplicaOptions options, RestoredState restored);
 
   void tick();
@@ -83,9 +86,9 @@ class Replica {
   Ready take_ready();
   void advance(const Ready& ready);
 
-  // Proposals of Ready::committed in order, minus duplicates of ones committed before.
-  // Call once per Ready, before advance().
-  std::vector<CommittedProposal> unique_proposals(const Ready& ready);
+  // Proposals of Ready::committed in order, minus duplicates of ones committed before
+  // (the same as ready.unique; kept for callers that prefer a function).
+  static const std::vector<CommittedProposal>& unique_proposals(const Ready& ready) { return ready.unique; }
 
   NodeId id() const { return options_.id; }
   Role role() const { return role_; }
@@ -101,16 +104,28 @@ class Replica {
 
  private:
   struct Progress {  // leader's view of one follower
-    Index match = 0;        // highest index known replicated there
-    Index next = 1;         // next index to send
-    size_t inflight = 0;    // bytes sent above match, not yet acknowledged
-    bool probing = true;    // after a rejection, send one message and wait for the answer
-    int since_sent = 0;     // ticks since the last Accept to it
+    Index match = 0;          // highest index known replicated (durably) there
+    Index next = 1;           // next index to send
+    Index commit_sent = 0;    // highest commit point told to it
+    bool probing = true;      // unsure where its log ends: one message at a time
+    bool paused = false;      // probing and waiting for the answer
+    bool active = false;      // answered since the last quorum check
+    int since_sent = 0;       // ticks since the last Accept to it
+    int since_progress = 0;   // ticks since `match` last moved while entries were in flight
+    size_t inflight_bytes = 0;
+    std::deque<std::pair<Index, size_t>> inflight;  // (last index, bytes) per unacked message
   };
   struct Pending {  // a proposal this replica originated that has not committed yet
     Proposal proposal;
     int age = 0;        // ticks since it was last sent towards the leader
     bool sent = false;
+  };
+  // Committed sequence numbers of one (origin, incarnation): everything up to `floor`, plus a
+  // few above it. Origins submit in order, so `above` stays small.
+  struct SeqSet {
+    uint64_t floor = 0;
+    std::set<uint64_t> above;
+    bool insert(uint64_t seq);  // false if already present
   };
 
   size_t quorum() const { return options_.members.size() / 2 + 1; }
@@ -141,6 +156,7 @@ class Replica {
   void maybe_commit();
   void set_commit(Index index);
   void flush_pending();
+  void note_committed(const Entry& entry, std::vector<CommittedProposal>& out);
   void mark_dirty() { hard_dirty_ = true; }
   bool is_member(NodeId id) const;
 
@@ -157,18 +173,20 @@ class Replica {
 
   int election_elapsed_ = 0;
   int election_timeout_ = 0;
-  int heartbeat_elapsed_ = 0;
+  int quorum_check_elapsed_ = 0;
   std::mt19937_64 rng_;
   std::set<NodeId> votes_;
   std::map<NodeId, Progress> progress_;
 
   uint64_t now_ns_ = 0;
   uint64_t next_seq_ = 1;
-  std::deque<Pending> pending_;                  // originated here, oldest first
+  std::map<uint64_t, Pending> pending_;          // originated here, by seq
+  bool unsent_pending_ = false;                  // some of pending_ still has to be sent
   std::vector<Proposal> leader_queue_;           // leader: waiting to be cut into an entry
+  size_t leader_queue_bytes_ = 0;
   std::vector<Message> outbox_;
   // Per (origin, incarnation): seqs already committed, to drop retried duplicates.
-  std::map<std::pair<NodeId, uint64_t>, std::set<uint64_t>> committed_seqs_;
+  std::map<std::pair<NodeId, uint64_t>, SeqSet> committed_seqs_;
 };
 
 }  // namespace lockstep::paxos
