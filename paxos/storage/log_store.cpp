@@ -1,0 +1,304 @@
+#include "paxos/storage/log_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+#include <system_error>
+
+#include "paxos/core/entry_codec.h"
+#include "paxos/storage/bdb_handles.h"
+#include "paxos/storage/dir_lock.h"
+#include "paxos/storage/record_format.h"
+
+namespace lockstep::paxos {
+
+using namespace storage;
+
+std::string_view to_string(Durability durability) {
+  switch (durability) {
+    case Durability::fsync: return "fsync";
+    case Durability::write: return "write";
+    case Durability::none: return "none";
+  }
+  return "?";
+}
+
+std::optional<Durability> parse_durability(std::string_view text) {
+  if (text == "fsync") return Durability::fsync;
+  if (text == "write") return Durability::write;
+  if (text == "none") return Durability::none;
+  return std::nullopt;
+}
+
+namespace {
+
+// A Dbt over bytes BDB only reads (keys and values we put).
+Dbt input_dbt(const void* data, size_t size) {
+  Dbt dbt(const_cast<void*>(data), static_cast<u_int32_t>(size));
+  return dbt;
+}
+
+std::string_view view_of(const Dbt& dbt) {
+  return {static_cast<const char*>(dbt.get_data()), dbt.get_size()};
+}
+
+// BDB reports details (which file, which page) through the error callback before returning a
+// bare code; keep them so the StorageError can say what happened.
+void collect_error(const DbEnv* env, const char* /*prefix*/, const char* message) {
+  auto* sink = static_cast<std::string*>(env->get_app_private());
+  if (!sink || !message) return;
+  if (sink->size() > 240) return;  // the first messages are the specific ones
+  std::string line(message);
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  if (sink->ends_with(line)) return;  // BDB often reports the same failure twice
+  if (!sink->empty()) sink->append("; ");
+  sink->append(line);
+}
+
+}  // namespace
+
+struct LogStore::Impl {
+  StorageOptions options;
+  std::string dir;  // for messages
+  std::string bdb_messages;  // filled by collect_error; address handed to BDB, so Impl never moves
+  std::optional<DirLock> lock;
+  bdb::EnvPtr env;
+  bdb::DbPtr log;
+  bdb::DbPtr meta;
+  bool env_open = false;
+  Index last_index = 0;
+  size_t bytes_since_checkpoint = 0;
+  std::string buffer;  // reused encode buffer: write() allocates only when an entry outgrows it
+
+  explicit Impl(const StorageOptions& o) : options(o), dir(o.directory.string()) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  ~Impl() {
+    // A clean close leaves nothing for the next open to recover, and lets BDB drop old log
+    // files. If the environment is broken (say after an I/O error) this fails; recovery at the
+    // next open covers it.
+    if (env_open) (void)env->txn_checkpoint(0, 0, 0);
+  }
+
+  [[noreturn]] void fail(std::string_view what, int rc) {
+    std::string message = fmt::format("storage {}: {}: {}", dir, what, DbEnv::strerror(rc));
+    if (!bdb_messages.empty()) message += fmt::format(" ({})", bdb_messages);
+    bdb_messages.clear();
+    throw StorageError(message);
+  }
+  void check(int rc, std::string_view what) {
+    if (rc != 0) fail(what, rc);
+  }
+  [[noreturn]] void corrupt(std::string_view what) {
+    throw StorageError(fmt::format("storage {}: corrupt log: {}", dir, what));
+  }
+
+  void open_env();
+  bdb::DbPtr open_db(std::string_view file, uint32_t page_size);
+  void check_format();
+  Index find_last_index();
+};
+
+void LogStore::Impl::open_env() {
+  env.reset(new DbEnv(DB_CXX_NO_EXCEPTIONS));
+  env->set_errcall(collect_error);
+  env->set_app_private(&bdb_messages);
+  check(env->set_cachesize(static_cast<u_int32_t>(options.cache_bytes >> 30),
+                           static_cast<u_int32_t>(options.cache_bytes & ((1u << 30) - 1)), 1),
+        "set cache size");
+  check(env->set_lg_bsize(options.log_buffer_bytes), "set log buffer size");
+  check(env->set_lg_max(options.log_file_bytes), "set log file size");
+  // Log files older than the last checkpoint are deleted by BDB itself, so the directory holds
+  // about checkpoint_bytes of BDB log rather than the whole history. (This rules out
+  // catastrophic recovery from old logs, which a replica does not need: peers have the data.)
+  check(env->log_set_config(DB_LOG_AUTO_REMOVE, 1), "configure log removal");
+  if (options.durability == Durability::write)
+    check(env->set_flags(DB_TXN_WRITE_NOSYNC, 1), "configure durability");
+  if (options.durability == Durability::none)
+    check(env->set_flags(DB_TXN_NOSYNC, 1), "configure durability");
+  // DB_PRIVATE: regions live in this process's memory, so nothing stale survives a kill -9 and
+  // no other process can attach (the DirLock makes that an error instead of corruption).
+  // DB_RECOVER: every open replays the BDB log, restoring exactly the committed transactions.
+  // DB_INIT_LOCK is kept although one thread uses the store: BDB's transactional btree expects it.
+  u_int32_t flags = DB_CREATE | DB_PRIVATE | DB_RECOVER | DB_INIT_TXN | DB_INIT_LOG |
+                    DB_INIT_MPOOL | DB_INIT_LOCK;
+  check(env->open(dir.c_str(), flags, 0600), "open environment");
+  env_open = true;
+}
+
+bdb::DbPtr LogStore::Impl::open_db(std::string_view file, uint32_t page_size) {
+  bdb::DbPtr db(new Db(env.get(), DB_CXX_NO_EXCEPTIONS));
+  std::string name(file);
+  // Page checksums: a torn or bit-flipped page is reported, never read as data.
+  check(db->set_flags(DB_CHKSUM), fmt::format("configure {}", name));
+  if (page_size != 0) check(db->set_pagesize(page_size), fmt::format("set page size of {}", name));
+  check(db->open(nullptr, name.c_str(), nullptr, DB_BTREE, DB_CREATE | DB_AUTO_COMMIT, 0600),
+        fmt::format("open {}", name));
+  return db;
+}
+
+void LogStore::Impl::check_format() {
+  Dbt key = input_dbt(kFormatKey.data(), kFormatKey.size());
+  Dbt value;
+  int rc = meta->get(nullptr, &key, &value, 0);
+  if (rc == DB_NOTFOUND) {
+    std::string bytes;
+    ByteWriter(bytes).u32(kFormatVersion);
+    Dbt stored = input_dbt(bytes.data(), bytes.size());
+    check(meta->put(nullptr, &key, &stored, DB_AUTO_COMMIT), "write format version");
+    return;
+  }
+  check(rc, "read format version");
+  ByteReader r(view_of(value));
+  uint32_t version = r.u32();
+  if (!r.ok() || !r.at_end()) corrupt("unreadable format record");
+  if (version != kFormatVersion)
+    throw StorageError(fmt::format("storage {}: format version {} is not supported (expected {})",
+                                   dir, version, kFormatVersion));
+}
+
+Index LogStore::Impl::find_last_index() {
+  Dbc* raw = nullptr;
+  check(log->cursor(nullptr, &raw, 0), "open cursor");
+  bdb::Cursor cursor(raw);
+  Dbt key, value;
+  value.set_flags(DB_DBT_PARTIAL);  // key only
+  value.set_dlen(0);
+  int rc = cursor.get()->get(&key, &value, DB_LAST);
+  if (rc == DB_NOTFOUND) return 0;
+  check(rc, "read last entry");
+  auto index = decode_index_key(view_of(key));
+  if (!index) corrupt(fmt::format("a key of {} bytes in {}", key.get_size(), kLogFile));
+  return *index;
+}
+
+LogStore::LogStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LogStore::LogStore(LogStore&&) noexcept = default;
+LogStore& LogStore::operator=(LogStore&&) noexcept = default;
+LogStore::~LogStore() = default;
+
+LogStore LogStore::open(const StorageOptions& options) {
+  if (options.directory.empty()) throw StorageError("storage: no directory given");
+  auto impl = std::make_unique<Impl>(options);
+  std::error_code ec;
+  std::filesystem::create_directories(options.directory, ec);
+  if (ec)
+    throw StorageError(fmt::format("storage {}: cannot create directory: {}", impl->dir,
+                                   ec.message()));
+  impl->lock.emplace(options.directory);
+  impl->open_env();
+  impl->meta = impl->open_db(kMetaFile, 0);
+  impl->log = impl->open_db(kLogFile, options.page_size);
+  impl->check_format();
+  impl->last_index = impl->find_last_index();
+  return LogStore(std::move(impl));
+}
+
+RestoredState LogStore::load() {
+  Impl& s = *impl_;
+  RestoredState restored;
+
+  Dbt hard_key = input_dbt(kHardKey.data(), kHardKey.size());
+  Dbt hard_value;
+  int rc = s.meta->get(nullptr, &hard_key, &hard_value, 0);
+  if (rc != DB_NOTFOUND) {
+    s.check(rc, "read hard state");
+    auto hard = decode_hard_state(view_of(hard_value));
+    if (!hard) s.corrupt(fmt::format("undecodable hard state ({} bytes)", hard_value.get_size()));
+    restored.hard = *hard;
+  }
+
+  Dbc* raw = nullptr;
+  s.check(s.log->cursor(nullptr, &raw, 0), "open cursor");
+  bdb::Cursor cursor(raw);
+  restored.log.reserve(s.last_index);
+  Dbt key, value;  // memory owned by the handle, valid until the next get: decoded right away
+  Index expected = 1;
+  while ((rc = cursor.get()->get(&key, &value, DB_NEXT)) == 0) {
+    auto index = decode_index_key(view_of(key));
+    if (!index)
+      s.corrupt(fmt::format("a key of {} bytes after entry {}", key.get_size(), expected - 1));
+    if (*index != expected) {
+      if (expected == 1) s.corrupt(fmt::format("the log starts at entry {}, not 1", *index));
+      s.corrupt(fmt::format("entries {}..{} are missing", expected, *index - 1));
+    }
+    auto entry = decode_entry(view_of(value));
+    if (!entry)
+      s.corrupt(fmt::format("entry {}: undecodable record ({} bytes)", *index, value.get_size()));
+    if (entry->index != *index)
+      s.corrupt(fmt::format("entry {}: record holds index {}", *index, entry->index));
+    restored.log.push_back(std::make_shared<const Entry>(std::move(*entry)));
+    ++expected;
+  }
+  if (rc != DB_NOTFOUND) s.fail(fmt::format("read entry {}", expected), rc);
+  return restored;
+}
+
+void LogStore::write(const std::optional<HardState>& hard, std::optional<Index> truncate_after,
+                     const std::vector<EntryPtr>& append) {
+  Impl& s = *impl_;
+  if (!hard && !truncate_after && append.empty()) return;
+
+  // Refuse anything that would leave a gap or silently overwrite: load() could not read it back.
+  Index from = truncate_after ? std::min(*truncate_after, s.last_index) : s.last_index;
+  Index next = from + 1;
+  for (const auto& entry : append) {
+    if (!entry) throw StorageError(fmt::format("storage {}: null entry to append", s.dir));
+    if (entry->index != next)
+      throw StorageError(fmt::format("storage {}: entry {} appended where entry {} belongs", s.dir,
+                                     entry->index, next));
+    ++next;
+  }
+
+  // The checkpoint that is due runs before this call's transaction, so its failure (a full
+  // disk, typically) is reported by a call that changed nothing.
+  if (s.bytes_since_checkpoint >= s.options.checkpoint_bytes) checkpoint();
+
+  DbTxn* raw = nullptr;
+  s.check(s.env->txn_begin(nullptr, &raw, 0), "begin transaction");
+  bdb::Txn txn(raw);
+
+  for (Index index = s.last_index; index > from; --index) {
+    auto key_bytes = encode_index_key(index);
+    Dbt key = input_dbt(key_bytes.data(), key_bytes.size());
+    int rc = s.log->del(txn.get(), &key, 0);
+    if (rc != 0 && rc != DB_NOTFOUND) s.fail(fmt::format("delete entry {}", index), rc);
+  }
+
+  size_t bytes = 0;
+  for (const auto& entry : append) {
+    s.buffer.clear();
+    ByteWriter writer(s.buffer);
+    encode_entry(*entry, writer);
+    auto key_bytes = encode_index_key(entry->index);
+    Dbt key = input_dbt(key_bytes.data(), key_bytes.size());
+    Dbt value = input_dbt(s.buffer.data(), s.buffer.size());
+    int rc = s.log->put(txn.get(), &key, &value, 0);
+    if (rc != 0) s.fail(fmt::format("write entry {}", entry->index), rc);
+    bytes += s.buffer.size();
+  }
+
+  if (hard) {
+    encode_hard_state(*hard, s.buffer);
+    Dbt key = input_dbt(kHardKey.data(), kHardKey.size());
+    Dbt value = input_dbt(s.buffer.data(), s.buffer.size());
+    s.check(s.meta->put(txn.get(), &key, &value, 0), "write hard state");
+  }
+
+  s.check(txn.commit(0), "commit");
+  s.last_index = next - 1;
+  s.bytes_since_checkpoint += bytes;
+}
+
+void LogStore::checkpoint() {
+  Impl& s = *impl_;
+  s.check(s.env->txn_checkpoint(0, 0, 0), "checkpoint");
+  s.bytes_since_checkpoint = 0;
+}
+
+Index LogStore::last_index() const { return impl_->last_index; }
+const std::filesystem::path& LogStore::directory() const { return impl_->options.directory; }
+
+}  // namespace lockstep::paxos

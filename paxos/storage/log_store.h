@@ -1,0 +1,89 @@
+// The durable replicated log: Paxos entries and the hard state in a transactional Berkeley DB
+// environment in one directory. Each write() is one transaction, so one fsync covers every
+// entry the node persists in an event-loop iteration (group commit).
+//
+// Not thread-safe: one thread uses a LogStore at a time. One process owns a directory at a time
+// (enforced by a lock file); a second open() of the same directory fails.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+#include "paxos/core/replica.h"
+#include "paxos/core/types.h"
+
+namespace lockstep::paxos {
+
+enum class Durability {
+  fsync,  // a write returns once its data is on disk; the default and the only safe choice
+  write,  // a write reaches the OS but is not synced: survives a crash of the process, not of
+          // the machine; for experiments
+  none,   // a write may stay in BDB's log buffer: a crash loses recent writes; experiments only
+};
+std::string_view to_string(Durability durability);
+// "fsync", "write" or "none"; nullopt for anything else.
+std::optional<Durability> parse_durability(std::string_view text);
+
+struct StorageOptions {
+  std::filesystem::path directory;            // created if missing
+  Durability durability = Durability::fsync;
+  size_t cache_bytes = 32u << 20;             // BDB page cache
+  uint32_t page_size = 16u << 10;             // btree page size of the entry database
+  uint32_t log_buffer_bytes = 4u << 20;       // BDB in-memory log buffer; one batch should fit
+  uint32_t log_file_bytes = 32u << 20;        // size of each BDB log file
+  // A BDB checkpoint (flush dirty pages, let BDB delete log files no longer needed) runs inside
+  // write() after this much entry data; it bounds recovery time and disk use.
+  size_t checkpoint_bytes = 16u << 20;
+};
+
+// Any failure of the storage: I/O error, full disk, corruption, misuse. what() is one line
+// naming the directory. After a StorageError from write() the node must stop: nothing it
+// wrote in that call may be acknowledged.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class LogStore {
+ public:
+  // Opens (creating if needed) the store in options.directory and runs BDB recovery, so a store
+  // left behind by a killed process opens with every committed write intact.
+  static LogStore open(const StorageOptions& options);
+
+  LogStore(LogStore&&) noexcept;
+  LogStore& operator=(LogStore&&) noexcept;
+  ~LogStore();
+
+  // Hard state (default if never written) and every entry, contiguous from index 1. A gap, an
+  // undecodable record or an entry stored under the wrong index is a StorageError naming the
+  // directory and the index.
+  RestoredState load();
+
+  // One transaction: delete entries above *truncate_after (if set), append `append` (which must
+  // continue the log without a gap), then store `hard` (if set). Returns once durable per
+  // options.durability. The call is atomic: after a crash or a StorageError it is found applied
+  // whole or not at all. After a StorageError whether it was applied is unknown (a failed fsync
+  // may still have reached the disk), so nothing of it may be acknowledged.
+  void write(const std::optional<HardState>& hard, std::optional<Index> truncate_after,
+             const std::vector<EntryPtr>& append);
+  // Persists what the protocol core asks for in one Ready.
+  void write(const Ready& ready) { write(ready.hard_state, ready.truncate_after, ready.append); }
+
+  // Forces a BDB checkpoint now (write() also runs them every options.checkpoint_bytes).
+  void checkpoint();
+
+  Index last_index() const;
+  const std::filesystem::path& directory() const;
+
+ private:
+  struct Impl;
+  explicit LogStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lockstep::paxos
