@@ -1,0 +1,151 @@
+#include "cluster/netns.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include "cluster/error.h"
+#include "cluster/proc.h"
+#include "cluster/subprocess.h"
+#include "common/log.h"
+
+namespace lockstep::cluster {
+namespace fs = std::filesystem;
+namespace {
+
+std::vector<std::string> list_dir(const char* dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string cidr(const std::string& addr, int prefix_len) { return fmt::format("{}/{}", addr, prefix_len); }
+
+}  // namespace
+
+std::vector<std::string> list_netns() { return list_dir("/run/netns"); }
+std::vector<std::string> list_links() { return list_dir("/sys/class/net"); }
+
+bool netns_exists(const std::string& name) {
+  std::error_code ec;
+  return fs::exists("/run/netns/" + name, ec);
+}
+
+bool link_exists(const std::string& name) {
+  std::error_code ec;
+  return fs::exists("/sys/class/net/" + name, ec);
+}
+
+std::vector<int> netns_pids(const std::string& name) {
+  std::vector<int> pids;
+  if (!netns_exists(name)) return pids;
+  RunResult r = run_capture({"ip", "netns", "pids", name});
+  if (r.exit_code != 0) return pids;
+  std::istringstream in(r.output);
+  int pid;
+  while (in >> pid) pids.push_back(pid);
+  return pids;
+}
+
+void delete_netns(const std::string& name) {
+  if (netns_exists(name)) run_checked({"ip", "netns", "delete", name}, "deleting namespace " + name);
+}
+
+void delete_link(const std::string& name) {
+  if (!link_exists(name)) return;
+  RunResult r = run_capture({"ip", "link", "delete", name});
+  // A veth also disappears on its own once its namespace is gone: only a link that stays is an error.
+  if (r.exit_code != 0 && link_exists(name))
+    throw ClusterError(fmt::format("deleting link {}: {}", name, r.output.substr(0, r.output.find('\n'))));
+}
+
+Bridge::Bridge(std::string name, const std::string& gateway, int prefix_len) : name_(std::move(name)) {
+  if (link_exists(name_))
+    throw ClusterError(fmt::format("bridge {} already exists (run `lockstep cluster down` first)", name_));
+  run_checked({"ip", "link", "add", name_, "type", "bridge"}, "creating bridge " + name_);
+  try {
+    run_checked({"ip", "addr", "add", cidr(gateway, prefix_len), "dev", name_},
+                fmt::format("adding {} to bridge {}", gateway, name_));
+    run_checked({"ip", "link", "set", name_, "up"}, "bringing up bridge " + name_);
+  } catch (...) {
+    try {
+      delete_link(name_);
+    } catch (const std::exception& e) {
+      log::warn("{}", e.what());
+    }
+    throw;
+  }
+}
+
+Bridge::~Bridge() {
+  if (!owned_) return;
+  try {
+    delete_link(name_);
+  } catch (const std::exception& e) {
+    log::warn("{}", e.what());
+  }
+}
+
+ReplicaNamespace::ReplicaNamespace(std::string netns, std::string veth_host, const std::string& bridge,
+                                   const std::string& host, int prefix_len, const std::string& gateway)
+    : netns_(std::move(netns)), veth_host_(std::move(veth_host)) {
+  if (netns_exists(netns_))
+    throw ClusterError(fmt::format("namespace {} already exists (run `lockstep cluster down` first)", netns_));
+  run_checked({"ip", "netns", "add", netns_}, "creating namespace " + netns_);
+  try {
+    const std::string inner = ClusterNames::veth_inner();
+    run_checked({"ip", "link", "add", veth_host_, "type", "veth", "peer", "name", inner, "netns", netns_},
+                "creating veth " + veth_host_);
+    run_checked({"ip", "link", "set", veth_host_, "master", bridge}, "attaching " + veth_host_ + " to " + bridge);
+    run_checked({"ip", "link", "set", veth_host_, "up"}, "bringing up " + veth_host_);
+    run_checked({"ip", "-n", netns_, "addr", "add", cidr(host, prefix_len), "dev", inner},
+                fmt::format("adding {} in {}", host, netns_));
+    run_checked({"ip", "-n", netns_, "link", "set", "lo", "up"}, "bringing up lo in " + netns_);
+    run_checked({"ip", "-n", netns_, "link", "set", inner, "up"}, "bringing up eth0 in " + netns_);
+    run_checked({"ip", "-n", netns_, "route", "add", "default", "via", gateway},
+                "adding default route in " + netns_);
+  } catch (...) {
+    remove();
+    throw;
+  }
+}
+
+ReplicaNamespace::~ReplicaNamespace() {
+  if (owned_) remove();
+}
+
+void ReplicaNamespace::remove() noexcept {
+  try {
+    kill_all(netns_pids(netns_), std::chrono::seconds(5));
+    delete_netns(netns_);  // takes eth0 and with it the veth peer
+    delete_link(veth_host_);
+  } catch (const std::exception& e) {
+    log::warn("{}", e.what());
+  }
+}
+
+std::vector<std::string> remove_cluster_network(const ClusterNames& names) {
+  std::vector<std::string> removed;
+  for (const auto& ns : list_netns()) {
+    if (!names.netns_id(ns)) continue;
+    kill_all(netns_pids(ns), std::chrono::seconds(5));
+    delete_netns(ns);
+    removed.push_back("namespace " + ns);
+  }
+  for (const auto& link : list_links()) {
+    if (!names.veth_id(link)) continue;
+    delete_link(link);
+    removed.push_back("veth " + link);
+  }
+  if (link_exists(names.bridge())) {
+    delete_link(names.bridge());
+    removed.push_back("bridge " + names.bridge());
+  }
+  return removed;
+}
+
+}  // namespace lockstep::cluster
