@@ -1,0 +1,185 @@
+// Start-up and shutdown: real functions, options, the main thread, the exit report, the watchdog.
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "dmt/src/real.h"
+#include "dmt/src/runtime.h"
+
+namespace lockstep::dmt {
+
+constinit Global g;
+Real real;
+
+namespace {
+
+thread_local Thread* t_self __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local bool t_in_init __attribute__((tls_model("initial-exec"))) = false;
+
+uint64_t env_u64(const char* name, uint64_t fallback, uint64_t min, uint64_t max) {
+  const char* v = getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long x = strtoull(v, &end, 10);
+  if (errno != 0 || *end != '\0' || x < min || x > max) {
+    errmsg("bad value for ", name, " (expected an integer in range)");
+    _exit(2);
+  }
+  return x;
+}
+
+void env_str(const char* name, char* out, size_t size) {
+  const char* v = getenv(name);
+  if (!v) return;
+  if (strlen(v) >= size) {
+    errmsg(name, " is too long");
+    _exit(2);
+  }
+  memcpy(out, v, strlen(v) + 1);
+}
+
+void read_options() {
+  Options& o = g.opt;
+  o.ns_per_turn = env_u64("LOCKSTEP_DMT_NS_PER_TURN", 1000, 1, 1000000000ull);
+  o.spin = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_SPIN", 2000, 0, 100000000));
+  o.watchdog_s = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_WATCHDOG_S", 10, 0, 86400));
+  o.stall_abort = env_u64("LOCKSTEP_DMT_STALL_ABORT", 0, 0, 1) == 1;
+  o.disabled = env_u64("LOCKSTEP_DMT_DISABLE", 0, 0, 1) == 1;
+  o.soft_barrier_turns = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_SOFT_BARRIER_TURNS", 10000, 1, 1u << 30));
+  o.logical_clock = true;
+  if (const char* c = getenv("LOCKSTEP_DMT_CLOCK")) {
+    if (strcmp(c, "real") == 0) {
+      o.logical_clock = false;
+    } else if (strcmp(c, "logical") != 0) {
+      errmsg("LOCKSTEP_DMT_CLOCK must be 'logical' or 'real'");
+      _exit(2);
+    }
+  }
+  env_str("LOCKSTEP_DMT_TRACE", o.trace_path, sizeof o.trace_path);
+  env_str("LOCKSTEP_DMT_REPORT", o.report_path, sizeof o.report_path);
+  memcpy(o.process_index, "0", 2);
+  env_str("LOCKSTEP_DMT_PROCESS_INDEX", o.process_index, sizeof o.process_index);
+}
+
+void resolve_one(void** slot, const char* name) {
+  *slot = dlsym(RTLD_NEXT, name);
+  if (!*slot) {
+    const char* msg = "cannot resolve the real function ";
+    // errmsg needs real.write; fall back to a raw syscall-free path: there is none, so be terse.
+    if (real.write) errmsg(msg, name);
+  }
+}
+
+int64_t clock_ns(clockid_t c) {
+  struct timespec ts;
+  real.clock_gettime(c, &ts);
+  return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+void do_init() {
+  t_in_init = true;
+  resolve_real();
+  read_options();
+  g.hash = 0xcbf29ce484222325ull;
+  g.base_realtime_ns = clock_ns(CLOCK_REALTIME);
+  g.base_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+  Thread* main = &g.threads[0];
+  reset_thread(main);
+  main->state = TState::runnable;
+  main->handle = pthread_self();
+  main->go.store(1, std::memory_order_relaxed);  // the main thread starts with the turn
+  g.nthreads = 1;
+  g.rq_head = g.rq_tail = main;
+  g.rq_len = 1;
+  t_self = main;
+  g.trace_fd = -1;
+  open_trace();
+  g.active = !g.opt.disabled;
+  t_in_init = false;
+}
+
+void* watchdog_main(void*) {
+  uint64_t last_clock = UINT64_MAX;
+  bool reported = false;
+  for (;;) {
+    struct timespec ts{static_cast<time_t>(g.opt.watchdog_s), 0};
+    while (real.nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    if (!g.active || g.shutdown) continue;
+    const uint64_t clock = g.clock.load(std::memory_order_relaxed);
+    const bool waiting = g.rq_len > 1;
+    if (clock == last_clock && waiting) {
+      if (!reported) {
+        dump_tail("stall: no operation completed for LOCKSTEP_DMT_WATCHDOG_S seconds while threads wait for "
+                  "the turn (the thread holding it may be blocked in a call the runtime does not intercept)");
+        reported = true;
+        if (g.opt.stall_abort) fatal("stall", "LOCKSTEP_DMT_STALL_ABORT=1");
+      }
+    } else {
+      reported = false;
+    }
+    last_clock = clock;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void resolve_real() {
+#define LOCKSTEP_DMT_RESOLVE(ret, name, args) resolve_one(reinterpret_cast<void**>(&real.name), #name);
+  LOCKSTEP_DMT_REAL_FUNCTIONS(LOCKSTEP_DMT_RESOLVE)
+#undef LOCKSTEP_DMT_RESOLVE
+}
+
+Thread* self() { return t_self; }
+void set_self(Thread* t) { t_self = t; }
+
+void ensure_init() {
+  if (g.init_state.load(std::memory_order_acquire) == 2) return;
+  if (t_in_init) return;  // a call made by dlsym or getenv during our own start-up
+  int expected = 0;
+  if (g.init_state.compare_exchange_strong(expected, 1)) {
+    do_init();
+    g.init_state.store(2, std::memory_order_release);
+    return;
+  }
+  while (g.init_state.load(std::memory_order_acquire) != 2) {
+  }
+}
+
+void start_watchdog() {
+  if (g.watchdog_started || g.opt.watchdog_s == 0) return;
+  g.watchdog_started = true;
+  pthread_t tid;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 64 * 1024);
+  real.pthread_create(&tid, &attr, watchdog_main, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+// Called when the process exits normally: records the exit under the turn, writes the report
+// and stops scheduling. The final turn is never released, so the report describes a point every
+// run reaches identically.
+void process_exit() {
+  if (g.init_state.load() != 2) return;
+  Thread* t = self();
+  if (scheduled(t)) {
+    begin_op(t);
+    record(t, Op::process_exit, Kind::none, 0);
+    g.shutdown = true;
+    g.active = false;
+  }
+  flush_trace();
+  write_report();
+}
+
+}  // namespace lockstep::dmt
+
+__attribute__((constructor)) static void lockstep_dmt_constructor() { lockstep::dmt::ensure_init(); }
+__attribute__((destructor)) static void lockstep_dmt_destructor() { lockstep::dmt::process_exit(); }

@@ -1,0 +1,232 @@
+// The deterministic scheduler shared by every interposed function.
+//
+// One global turn passes round-robin through a FIFO run queue of the program's threads. A thread
+// performs a synchronization operation only while it holds the turn, so the order of operations
+// is a function of the program and its inputs, not of the machine's timing. A thread that must
+// wait (mutex held, condition not signalled, sleep, blocking I/O) leaves the run queue; it
+// re-enters at its tail when another operation, the logical clock, or (for external calls) the
+// outside world wakes it. All scheduler state is mutated by the turn holder only, except the
+// arrival list and the idle flag, which are guarded by `Global::lock`.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+
+#include <pthread.h>
+
+#include "dmt/src/ops.h"
+
+// Exported interposers and hints; everything else in the library is hidden.
+#define LOCKSTEP_DMT_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace lockstep::dmt {
+
+inline constexpr uint32_t kMaxThreads = 8192;
+inline constexpr uint32_t kObjectSlots = 1u << 16;  // power of two
+inline constexpr uint64_t kNoDeadline = UINT64_MAX;
+
+enum class TState : uint8_t { free, runnable, waiting, external, exited, unscheduled };
+
+// A futex-based lock for the few paths that run without the turn. Raw syscalls only.
+class RawLock {
+ public:
+  void lock();
+  void unlock();
+  void reset() { word_.store(0, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint32_t> word_{0};
+};
+
+struct Thread {
+  std::atomic<uint32_t> go{0};  // 0 waiting, 1 turn handed over, 2 sleeping in futex
+  std::atomic<uint32_t> exited{0};
+  uint32_t index = 0;
+  TState state = TState::free;
+  bool joined = false;
+  bool timed_out = false;
+  int depth = 0;  // > 0 while this thread holds the turn inside an operation
+  pthread_t handle{};
+  void* (*start)(void*) = nullptr;
+  void* arg = nullptr;
+  Thread* rq_next = nullptr;   // run queue
+  Thread* wq_next = nullptr;   // wait queue of the object at wait_addr
+  Thread* tm_next = nullptr;   // timer list, sorted by (deadline, index)
+  Thread* arr_next = nullptr;  // arrivals from external calls
+  uintptr_t wait_addr = 0;
+  uint64_t deadline = 0;  // valid when timed
+  bool timed = false;     // on the timer list
+  uint32_t bitset = 0;
+};
+
+// A synchronization object, identified in the trace by the order of its first use (addresses
+// change with ASLR). Looked up by address; entries may move, so threads keep addresses, not
+// pointers.
+struct Object {
+  uintptr_t addr = 0;
+  uint64_t id = 0;
+  Kind kind = Kind::none;
+  Thread* wq_head = nullptr;
+  Thread* wq_tail = nullptr;
+  uint32_t count = 0;       // barrier size, soft barrier size
+  uint32_t arrived = 0;     // barrier arrivals in this generation
+  uint32_t generation = 0;  // barrier generation
+  uint8_t once_state = 0;   // 0 new, 1 running, 2 done
+};
+
+// Filled from LOCKSTEP_DMT_* at start-up (defaults in init.cpp). Zero-initialized here so the
+// whole Global lives in .bss rather than in the library file.
+struct Options {
+  uint64_t ns_per_turn = 0;
+  uint32_t spin = 0;
+  uint32_t watchdog_s = 0;
+  bool stall_abort = false;
+  bool logical_clock = false;
+  bool disabled = false;
+  uint32_t soft_barrier_turns = 0;
+  char trace_path[512] = {};
+  char report_path[512] = {};
+  char process_index[128] = {};
+};
+
+// Recent operations, kept even without a trace file, printed when the program stalls.
+struct TailRecord {
+  uint64_t clock;
+  uint32_t thread;
+  Op op;
+  Kind kind;
+  uint64_t id;
+};
+inline constexpr uint32_t kTailSize = 64;
+
+struct Global {
+  Options opt;
+  std::atomic<int> init_state{0};  // 0 none, 1 running, 2 done
+  bool active = false;             // scheduling on (false: everything passes through)
+  bool shutdown = false;           // process exit recorded; the last turn is never released
+
+  Thread threads[kMaxThreads];
+  uint32_t nthreads = 0;
+
+  // Turn-holder state.
+  Thread* rq_head = nullptr;
+  Thread* rq_tail = nullptr;
+  uint32_t rq_len = 0;
+  Thread* timers = nullptr;
+  std::atomic<uint64_t> clock{0};
+  uint64_t next_object_id = 0;
+  Object objects[kObjectSlots];
+  uint32_t object_count = 0;
+
+  // Shared with threads outside the turn; guarded by lock.
+  RawLock lock;
+  Thread* arrivals_head = nullptr;
+  Thread* arrivals_tail = nullptr;
+  std::atomic<bool> arrivals_pending{false};
+  bool idle = false;
+  std::atomic<uint32_t> idle_epoch{0};  // futex word for the idle waiter
+  std::atomic<int> external{0};         // threads inside blocking calls or nondet regions
+  std::atomic<int> unscheduled{0};      // live threads detached from scheduling
+  static constexpr uint32_t kKickSlots = 256;
+  uintptr_t kicks[kKickSlots] = {};
+  uint32_t nkicks = 0;
+  bool kick_overflow = false;
+  std::atomic<bool> kicks_pending{false};
+
+  // Record keeping (turn holder only).
+  uint64_t hash = 0;  // seeded at init
+  uint64_t op_counts[kOpCount] = {};
+  TailRecord tail[kTailSize] = {};
+  uint64_t tail_pos = 0;
+  int trace_fd = 0;  // -1 or the trace file once initialized (zero here keeps Global in .bss)
+  char trace_buf[1 << 16] = {};
+  size_t trace_len = 0;
+  uint32_t forks = 0;
+  bool report_written = false;
+
+  // Logical time origin for clock reads (ns).
+  int64_t base_realtime_ns = 0;
+  int64_t base_monotonic_ns = 0;
+
+  bool watchdog_started = false;
+};
+
+extern Global g;
+
+// The calling thread's record; null for threads the runtime does not know.
+Thread* self();
+void set_self(Thread* t);
+
+// Makes sure options are read and real functions resolved; cheap after the first call.
+void ensure_init();
+
+// True when the calling thread takes part in scheduling (so the operation must take a turn).
+inline bool scheduled(Thread* t) {
+  return t != nullptr && g.active && t->state == TState::runnable;
+}
+Thread* current_scheduled();  // ensure_init + self() if scheduled, else null
+
+// Turn protocol. begin_op waits for the turn (or nests); end_op releases it.
+void begin_op(Thread* t);
+void end_op(Thread* t);
+
+// Under the turn: records one operation in the hash, counters, tail and trace.
+void record(Thread* t, Op op, Kind kind, uint64_t id);
+
+// Under the turn: the object at ADDR, created on first use.
+Object* object(const void* addr, Kind kind);
+void forget_object(const void* addr);
+Object* find_object(const void* addr);  // null if unknown; never creates
+void clear_objects();
+inline uint64_t object_id(const void* addr, Kind kind) { return object(addr, kind)->id; }
+
+// Under the turn: leaves the run queue until woken (or DEADLINE passes, in turns) and holds the
+// turn again on return. Returns true if it timed out. ADDR 0 waits on the clock alone.
+bool wait_on(Thread* t, const void* addr, uint64_t deadline, uint32_t bitset = ~0u);
+// Under the turn: moves up to N waiters of ADDR (matching BITSET) to the run queue tail.
+int wake(const void* addr, int n, uint32_t bitset = ~0u);
+
+// Blocking calls: leave the run queue (recording OP on the object) and re-enter afterwards.
+// ext_begin returns false if the caller holds the turn inside another operation, in which case
+// the call must run without leaving.
+bool ext_begin(Thread* t, Op op, Kind kind, uint64_t id);
+void ext_end(Thread* t, Kind kind, uint64_t id, Op op = Op::unblock);
+
+// Under the turn: a new thread joins the run queue tail; a failed creation takes it out again.
+void enqueue_thread(Thread* t);
+void dequeue_thread(Thread* t);
+
+// A thread ends its part in scheduling (exit, detach hint).
+void thread_leaves(Thread* t, Op op, bool exiting);
+
+// Wakes waiters of ADDR on behalf of a thread outside scheduling (non-deterministic by nature).
+void kick(const void* addr);
+
+// Logical time.
+uint64_t now_turns();
+uint64_t deadline_after_ns(int64_t ns);
+uint64_t deadline_at(clockid_t clock, const struct timespec* abstime);
+int64_t logical_ns(clockid_t clock);  // base + turns * ns_per_turn for the clock
+
+// Reporting.
+void open_trace();
+void flush_trace();
+void write_report();
+void dump_tail(const char* why);
+[[noreturn]] void fatal(const char* what, const char* detail = nullptr);
+
+// Raw helpers that never go through interposed symbols.
+long futex_wait(std::atomic<uint32_t>* addr, uint32_t val, const struct timespec* rel);
+long futex_wake(std::atomic<uint32_t>* addr, int n);
+void raw_write_all(int fd, const char* data, size_t len);
+void errmsg(const char* a, const char* b = nullptr, const char* c = nullptr);
+
+// Fork support: rebuild the scheduler in a child process around its only thread.
+void reset_thread(Thread* t);
+void reinit_after_fork(Thread* t);
+void start_watchdog();
+void process_exit();
+
+}  // namespace lockstep::dmt
