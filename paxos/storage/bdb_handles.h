@@ -6,6 +6,7 @@
 
 #include <db_cxx.h>
 
+#include <cstdlib>
 #include <memory>
 #include <utility>
 
@@ -59,6 +60,16 @@ class Cursor {
 
  private:
   Dbc* cursor_ = nullptr;
+};
+
+// A Dbt that BDB fills by realloc() into memory this object owns, as DB_THREAD handles
+// require; reusing one across a cursor walk reallocates only when a record is larger.
+class OutDbt : public Dbt {
+ public:
+  OutDbt() { set_flags(DB_DBT_REALLOC); }
+  OutDbt(const OutDbt&) = delete;
+  OutDbt& operator=(const OutDbt&) = delete;
+  ~OutDbt() { std::free(get_data()); }
 };
 
 }  // namespace lockstep::paxos::bdb

@@ -8,8 +8,11 @@
 
 #include "paxos/core/entry_codec.h"
 #include "paxos/storage/bdb_handles.h"
+#include "paxos/storage/checkpointer.h"
 #include "paxos/storage/dir_lock.h"
+#include "paxos/storage/error_sink.h"
 #include "paxos/storage/record_format.h"
+#include "paxos/storage/space_guard.h"
 
 namespace lockstep::paxos {
 
@@ -43,30 +46,20 @@ std::string_view view_of(const Dbt& dbt) {
   return {static_cast<const char*>(dbt.get_data()), dbt.get_size()};
 }
 
-// BDB reports details (which file, which page) through the error callback before returning a
-// bare code; keep them so the StorageError can say what happened.
-void collect_error(const DbEnv* env, const char* /*prefix*/, const char* message) {
-  auto* sink = static_cast<std::string*>(env->get_app_private());
-  if (!sink || !message) return;
-  if (sink->size() > 240) return;  // the first messages are the specific ones
-  std::string line(message);
-  std::replace(line.begin(), line.end(), '\n', ' ');
-  if (sink->ends_with(line)) return;  // BDB often reports the same failure twice
-  if (!sink->empty()) sink->append("; ");
-  sink->append(line);
-}
-
 }  // namespace
 
 struct LogStore::Impl {
   StorageOptions options;
   std::string dir;  // for messages
-  std::string bdb_messages;  // filled by collect_error; address handed to BDB, so Impl never moves
+  ErrorSink errors;  // handed to BDB by address, so Impl never moves (LogStore holds a pointer)
   std::optional<DirLock> lock;
   bdb::EnvPtr env;
   bdb::DbPtr log;
   bdb::DbPtr meta;
   bool env_open = false;
+  std::optional<Checkpointer> checkpointer;
+  std::optional<SpaceGuard> space;
+  size_t bytes_since_space_check = 0;
   Index last_index = 0;
   size_t bytes_since_checkpoint = 0;
   std::string buffer;  // reused encode buffer: write() allocates only when an entry outgrows it
@@ -76,6 +69,7 @@ struct LogStore::Impl {
   Impl& operator=(const Impl&) = delete;
 
   ~Impl() {
+    checkpointer.reset();  // joins its thread before the handles it uses close
     // A clean close leaves nothing for the next open to recover, and lets BDB drop old log
     // files. If the environment is broken (say after an I/O error) this fails; recovery at the
     // next open covers it.
@@ -84,8 +78,7 @@ struct LogStore::Impl {
 
   [[noreturn]] void fail(std::string_view what, int rc) {
     std::string message = fmt::format("storage {}: {}: {}", dir, what, DbEnv::strerror(rc));
-    if (!bdb_messages.empty()) message += fmt::format(" ({})", bdb_messages);
-    bdb_messages.clear();
+    if (auto details = errors.take(); !details.empty()) message += fmt::format(" ({})", details);
     throw StorageError(message);
   }
   void check(int rc, std::string_view what) {
@@ -103,8 +96,7 @@ struct LogStore::Impl {
 
 void LogStore::Impl::open_env() {
   env.reset(new DbEnv(DB_CXX_NO_EXCEPTIONS));
-  env->set_errcall(collect_error);
-  env->set_app_private(&bdb_messages);
+  errors.attach(*env);
   check(env->set_cachesize(static_cast<u_int32_t>(options.cache_bytes >> 30),
                            static_cast<u_int32_t>(options.cache_bytes & ((1u << 30) - 1)), 1),
         "set cache size");
@@ -121,9 +113,9 @@ void LogStore::Impl::open_env() {
   // DB_PRIVATE: regions live in this process's memory, so nothing stale survives a kill -9 and
   // no other process can attach (the DirLock makes that an error instead of corruption).
   // DB_RECOVER: every open replays the BDB log, restoring exactly the committed transactions.
-  // DB_INIT_LOCK is kept although one thread uses the store: BDB's transactional btree expects it.
+  // DB_THREAD and DB_INIT_LOCK: checkpoints run on a thread of their own (see checkpointer.h).
   u_int32_t flags = DB_CREATE | DB_PRIVATE | DB_RECOVER | DB_INIT_TXN | DB_INIT_LOG |
-                    DB_INIT_MPOOL | DB_INIT_LOCK;
+                    DB_INIT_MPOOL | DB_INIT_LOCK | DB_THREAD;
   check(env->open(dir.c_str(), flags, 0600), "open environment");
   env_open = true;
 }
@@ -134,14 +126,15 @@ bdb::DbPtr LogStore::Impl::open_db(std::string_view file, uint32_t page_size) {
   // Page checksums: a torn or bit-flipped page is reported, never read as data.
   check(db->set_flags(DB_CHKSUM), fmt::format("configure {}", name));
   if (page_size != 0) check(db->set_pagesize(page_size), fmt::format("set page size of {}", name));
-  check(db->open(nullptr, name.c_str(), nullptr, DB_BTREE, DB_CREATE | DB_AUTO_COMMIT, 0600),
+  check(db->open(nullptr, name.c_str(), nullptr, DB_BTREE,
+                 DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600),
         fmt::format("open {}", name));
   return db;
 }
 
 void LogStore::Impl::check_format() {
   Dbt key = input_dbt(kFormatKey.data(), kFormatKey.size());
-  Dbt value;
+  bdb::OutDbt value;
   int rc = meta->get(nullptr, &key, &value, 0);
   if (rc == DB_NOTFOUND) {
     std::string bytes;
@@ -163,8 +156,8 @@ Index LogStore::Impl::find_last_index() {
   Dbc* raw = nullptr;
   check(log->cursor(nullptr, &raw, 0), "open cursor");
   bdb::Cursor cursor(raw);
-  Dbt key, value;
-  value.set_flags(DB_DBT_PARTIAL);  // key only
+  bdb::OutDbt key, value;
+  value.set_flags(DB_DBT_PARTIAL | DB_DBT_REALLOC);  // key only
   value.set_dlen(0);
   int rc = cursor.get()->get(&key, &value, DB_LAST);
   if (rc == DB_NOTFOUND) return 0;
@@ -193,6 +186,13 @@ LogStore LogStore::open(const StorageOptions& options) {
   impl->log = impl->open_db(kLogFile, options.page_size);
   impl->check_format();
   impl->last_index = impl->find_last_index();
+  impl->checkpointer.emplace(*impl->env);
+  // Reserve room for the pages written before the next checkpoint (and whatever the cache
+  // holds), and keep two BDB log files' worth free.
+  impl->space.emplace(impl->dir, options.directory / kLogFile,
+                      2 * options.checkpoint_bytes + options.cache_bytes,
+                      2 * size_t{options.log_file_bytes});
+  impl->space->ensure();
   return LogStore(std::move(impl));
 }
 
@@ -201,7 +201,7 @@ RestoredState LogStore::load() {
   RestoredState restored;
 
   Dbt hard_key = input_dbt(kHardKey.data(), kHardKey.size());
-  Dbt hard_value;
+  bdb::OutDbt hard_value;
   int rc = s.meta->get(nullptr, &hard_key, &hard_value, 0);
   if (rc != DB_NOTFOUND) {
     s.check(rc, "read hard state");
@@ -214,7 +214,7 @@ RestoredState LogStore::load() {
   s.check(s.log->cursor(nullptr, &raw, 0), "open cursor");
   bdb::Cursor cursor(raw);
   restored.log.reserve(s.last_index);
-  Dbt key, value;  // memory owned by the handle, valid until the next get: decoded right away
+  bdb::OutDbt key, value;
   Index expected = 1;
   while ((rc = cursor.get()->get(&key, &value, DB_NEXT)) == 0) {
     auto index = decode_index_key(view_of(key));
@@ -252,9 +252,14 @@ void LogStore::write(const std::optional<HardState>& hard, std::optional<Index> 
     ++next;
   }
 
-  // The checkpoint that is due runs before this call's transaction, so its failure (a full
-  // disk, typically) is reported by a call that changed nothing.
-  if (s.bytes_since_checkpoint >= s.options.checkpoint_bytes) checkpoint();
+  // A failed background checkpoint (a full disk, typically) is reported here, by a call that
+  // then changes nothing.
+  if (auto rc = s.checkpointer->take_error()) s.fail("checkpoint", *rc);
+  // Often enough that the reservation never runs out between checks.
+  if (s.bytes_since_space_check >= s.options.checkpoint_bytes / 8) {
+    s.space->ensure();
+    s.bytes_since_space_check = 0;
+  }
 
   DbTxn* raw = nullptr;
   s.check(s.env->txn_begin(nullptr, &raw, 0), "begin transaction");
@@ -290,6 +295,11 @@ void LogStore::write(const std::optional<HardState>& hard, std::optional<Index> 
   s.check(txn.commit(0), "commit");
   s.last_index = next - 1;
   s.bytes_since_checkpoint += bytes;
+  s.bytes_since_space_check += bytes;
+  if (s.bytes_since_checkpoint >= s.options.checkpoint_bytes) {
+    s.checkpointer->request();
+    s.bytes_since_checkpoint = 0;
+  }
 }
 
 void LogStore::checkpoint() {

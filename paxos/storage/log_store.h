@@ -2,8 +2,10 @@
 // environment in one directory. Each write() is one transaction, so one fsync covers every
 // entry the node persists in an event-loop iteration (group commit).
 //
-// Not thread-safe: one thread uses a LogStore at a time. One process owns a directory at a time
-// (enforced by a lock file); a second open() of the same directory fails.
+// Not thread-safe: one thread calls a LogStore at a time (internally a second thread runs BDB
+// checkpoints, off the commit path). One process owns a directory at a time (enforced by a lock
+// file); a second open() of the same directory fails. A moved-from LogStore may only be
+// destroyed or assigned to.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +38,9 @@ struct StorageOptions {
   uint32_t page_size = 16u << 10;             // btree page size of the entry database
   uint32_t log_buffer_bytes = 4u << 20;       // BDB in-memory log buffer; one batch should fit
   uint32_t log_file_bytes = 32u << 20;        // size of each BDB log file
-  // A BDB checkpoint (flush dirty pages, let BDB delete log files no longer needed) runs inside
-  // write() after this much entry data; it bounds recovery time and disk use.
+  // A BDB checkpoint (flush dirty pages, let BDB delete log files no longer needed) starts on
+  // the store's background thread after this much entry data; it bounds recovery time and the
+  // disk used by BDB log files.
   size_t checkpoint_bytes = 16u << 20;
 };
 
@@ -74,7 +77,8 @@ class LogStore {
   // Persists what the protocol core asks for in one Ready.
   void write(const Ready& ready) { write(ready.hard_state, ready.truncate_after, ready.append); }
 
-  // Forces a BDB checkpoint now (write() also runs them every options.checkpoint_bytes).
+  // Runs a BDB checkpoint now, on the calling thread (the background thread also runs them
+  // every options.checkpoint_bytes).
   void checkpoint();
 
   Index last_index() const;
