@@ -473,8 +473,9 @@ void Replica::maybe_commit() {
 
 void Replica::set_commit(Index index) {
   if (index > log_.size()) invariant_failed("commit beyond log", options_.id, index, log_.size());
+  // Not marked dirty: the commit point is only a restart hint and must not cost a write of its
+  // own; it is saved with the next write that happens anyway.
   hard_.commit = index;
-  mark_dirty();
 }
 
 void Replica::flush_pending() {
@@ -520,10 +521,20 @@ void Replica::note_committed(const Entry& entry, std::vector<CommittedProposal>&
 // ---------------------------------------------------------------------------------------------
 // Output
 
+bool Replica::follower_can_learn_commit() const {
+  for (const auto& [peer, pr] : progress_) {
+    if (pr.commit_sent < std::min(hard_.commit, pr.match)) return true;
+  }
+  return false;
+}
+
 bool Replica::has_ready() const {
   return hard_dirty_ || truncate_after_ || emitted_ < log_.size() || !outbox_.empty() ||
          applied_ < hard_.commit || (role_ == Role::Leader && !leader_queue_.empty()) ||
-         (unsent_pending_ && leader_ != kNoNode);
+         (unsent_pending_ && leader_ != kNoNode) ||
+         // A follower whose acknowledgement arrived after the quorum was reached still has to
+         // hear the new commit point; without this it would wait for the next heartbeat.
+         (role_ == Role::Leader && follower_can_learn_commit());
 }
 
 Ready Replica::take_ready() {
@@ -538,9 +549,9 @@ Ready Replica::take_ready() {
     }
   }
   Ready r;
-  if (hard_dirty_) r.hard_state = hard_;
   r.truncate_after = truncate_after_;
   r.append.assign(log_.begin() + static_cast<std::ptrdiff_t>(emitted_), log_.end());
+  if (hard_dirty_ || r.truncate_after || !r.append.empty()) r.hard_state = hard_;
   r.messages = std::move(outbox_);
   outbox_.clear();
   r.committed.assign(log_.begin() + static_cast<std::ptrdiff_t>(applied_),

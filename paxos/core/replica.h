@@ -154,6 +154,7 @@ class Replica {
   void append_local(std::vector<Proposal> proposals);
   void truncate_after(Index index);
   void maybe_commit();
+  bool follower_can_learn_commit() const;
   void set_commit(Index index);
   void flush_pending();
   void note_committed(const Entry& entry, std::vector<CommittedProposal>& out);

@@ -44,7 +44,7 @@ DecodeResult reject(RejectCounters& counters, RejectReason reason, std::string t
 
 bool is_known_kind(uint8_t kind) {
   return (kind >= static_cast<uint8_t>(FrameKind::Hello) &&
-          kind <= static_cast<uint8_t>(FrameKind::SubmitResult)) ||
+          kind <= static_cast<uint8_t>(FrameKind::Status)) ||
          (kind >= kProxyKindFirst && kind <= kProxyKindLast);
 }
 

@@ -28,6 +28,8 @@ enum class FrameKind : uint8_t {
   Paxos = 2,         // payload: one paxos::Message
   Submit = 3,        // client -> node; payload: Submit
   SubmitResult = 4,  // node -> client; payload: SubmitResult
+  StatusRequest = 5, // client -> node; empty payload
+  Status = 6,        // node -> client; payload: one JSON object (role, view, commit, counters)
   // 16..31 are reserved for proxy events; see is_known_kind.
 };
 inline constexpr uint8_t kProxyKindFirst = 16;

@@ -1,0 +1,123 @@
+// `lockstep bench paxos`: starts a cluster of real node processes on loopback and drives
+// closed-loop submissions through the shared load generator; the output matches `bench etcd`
+// so the two can be put side by side.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command_registry.h"
+#include "common/log.h"
+#include "eval/loadgen/driver.h"
+#include "eval/paxos/lockstep_target.h"
+#include "eval/paxos/local_cluster.h"
+#include "eval/proc/signal_guard.h"
+
+namespace lockstep::cli {
+namespace {
+
+struct BenchPaxosArgs {
+  int replicas = 3;
+  std::uint32_t clients = 64;
+  std::size_t size = 64;
+  double seconds = 10;
+  double warmup = 2;
+  unsigned threads = 1;
+  std::string durability = "fsync";
+  std::string endpoints = "all";
+  bool json = false;
+};
+
+void run(const BenchPaxosArgs& a) {
+  eval::SignalGuard signals;
+  eval::LocalClusterOptions copts;
+  copts.replicas = a.replicas;
+  copts.durability = a.durability;
+  copts.log_level = "warn";
+  std::unique_ptr<eval::LocalCluster> cluster;
+  try {
+    cluster = std::make_unique<eval::LocalCluster>(copts);
+  } catch (const std::exception& e) {
+    throw CommandError(kExitFailure, fmt::format("cluster did not start: {}", e.what()));
+  }
+  std::vector<std::uint16_t> ports = cluster->ports();
+  uint32_t leader = 0;
+  try {
+    leader = cluster->wait_leader(std::chrono::seconds(10));
+  } catch (const std::exception& e) {
+    throw CommandError(kExitFailure, e.what());
+  }
+  if (a.endpoints == "leader") ports = {cluster->config().node(leader).peer_port};
+  log::info("driving {} clients x {} B for {} s (+{} s warm-up) against {} node(s), leader {}", a.clients,
+            a.size, a.seconds, a.warmup, ports.size(), leader);
+
+  eval::LoadOptions lo;
+  lo.clients = a.clients;
+  lo.payload_size = a.size;
+  lo.duration = std::chrono::duration<double>(a.seconds);
+  lo.warmup = std::chrono::duration<double>(a.warmup);
+  lo.threads = a.threads;
+  lo.stop_fd = signals.fd();
+
+  const ClusterConfig& config = cluster->config();
+  const double cpu_before = cluster->cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  eval::Result result;
+  try {
+    result = eval::run_closed_loop(lo, [&](unsigned) {
+      return std::make_unique<eval::LockstepTarget>(ports, config.name, config.key);
+    });
+  } catch (const eval::LoadError& e) {
+    throw CommandError(kExitFailure, fmt::format("paxos benchmark failed: {} (leader log: {})", e.what(),
+                                                 cluster->log_tail(leader, 3)));
+  }
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cluster->cpu_seconds() - cpu_before;
+  auto status = cluster->status(leader);
+  cluster.reset();
+
+  result.target = "lockstep";
+  result.extra["replicas"] = a.replicas;
+  result.extra["endpoints"] = a.endpoints;
+  result.extra["durability"] = a.durability;
+  result.extra["nodes_cpu_pct"] = elapsed > 0 ? std::round(1000.0 * cpu / elapsed) / 10.0 : 0.0;
+  if (status) {
+    auto s = nlohmann::json::parse(*status, nullptr, false);
+    if (s.is_object()) {
+      double writes = s.value("writes", 0.0), entries = s.value("entries_written", 0.0);
+      result.extra["leader_writes"] = writes;
+      result.extra["leader_entries"] = entries;
+      result.extra["leader_max_batch"] = s.value("max_batch", 0);
+      result.extra["log_index"] = s.value("last_index", 0);
+    }
+  }
+  eval::print_table(stdout, result);
+  if (a.json) std::printf("%s\n", eval::to_json_line(result).c_str());
+  std::fflush(stdout);
+}
+
+const bool registered = add_command([](CLI::App& root) {
+  auto& bench = subcommand_of(root, "bench", "Benchmarks: closed-loop load against a cluster");
+  auto* cmd = bench.add_subcommand("paxos", "Closed-loop submissions against a local lockstep cluster of node processes");
+  auto args = std::make_shared<BenchPaxosArgs>();
+  cmd->add_option("--replicas", args->replicas, "Replicas (node processes)")->capture_default_str()->check(CLI::IsMember({1, 3, 5, 7}));
+  cmd->add_option("--clients", args->clients, "Concurrent clients, one outstanding submission each")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--size", args->size, "Bytes per submission")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--seconds", args->seconds, "Measured seconds")->capture_default_str()->check(CLI::Range(0.1, 86400.0));
+  cmd->add_option("--warmup", args->warmup, "Warm-up seconds, not measured")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--threads", args->threads, "Load generator threads")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--durability", args->durability, "fsync (default) or none (experiments only)")
+      ->capture_default_str()->check(CLI::IsMember({"fsync", "none"}));
+  cmd->add_option("--endpoints", args->endpoints,
+                  "all: spread clients over every node (followers forward to the leader); leader: all to the leader")
+      ->capture_default_str()->check(CLI::IsMember({"all", "leader"}));
+  cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
+  cmd->callback([args] { run(*args); });
+});
+
+}  // namespace
+}  // namespace lockstep::cli

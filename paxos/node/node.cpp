@@ -1,0 +1,224 @@
+#include "paxos/node/node.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <time.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "paxos/node/inbound_connection.h"
+#include "paxos/node/peer_link.h"
+#include "paxos/wire/message_codec.h"
+
+namespace lockstep::node {
+namespace {
+
+uint64_t wall_clock_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int ticks(uint32_t ms, uint32_t tick_ms) { return std::max(1, static_cast<int>(ms / tick_ms)); }
+
+paxos::Durability storage_durability(Durability d) {
+  return d == Durability::Fsync ? paxos::Durability::fsync : paxos::Durability::none;
+}
+
+paxos::LogStore open_store(const ClusterConfig& config, paxos::NodeId id) {
+  paxos::StorageOptions options;
+  options.directory = config.node_data_dir(id);
+  options.durability = storage_durability(config.storage.durability);
+  return paxos::LogStore::open(options);
+}
+
+}  // namespace
+
+Node::Node(ClusterConfig config, paxos::NodeId id)
+    : config_(std::move(config)),
+      id_(id),
+      codec_(config_.key, config_.batching.max_message_bytes + (64u << 10)),
+      base_(event_base_new()),
+      store_(open_store(config_, id)) {
+  const NodeConfig& self = config_.node(id);  // throws for an unknown id
+  const TimeoutConfig& t = config_.timeouts;
+  paxos::ReplicaOptions options;
+  options.id = id;
+  for (const auto& n : config_.nodes) options.members.push_back(n.id);
+  options.heartbeat_ticks = ticks(t.heartbeat_ms, t.tick_ms);
+  options.election_ticks_min = ticks(t.election_timeout_min_ms, t.tick_ms);
+  options.election_ticks_max = ticks(t.election_timeout_max_ms, t.tick_ms);
+  options.proposal_retry_ticks = options.election_ticks_min;
+  options.max_batch_bytes = config_.batching.max_batch_bytes;
+  options.max_message_bytes = config_.batching.max_message_bytes;
+  options.max_inflight_bytes = config_.batching.max_inflight_bytes;
+  options.seed = wall_clock_ns() ^ (static_cast<uint64_t>(getpid()) << 20);
+  paxos::RestoredState restored = store_.load();
+  log::info("restored view {} commit {} entries {}", restored.hard.view, restored.hard.commit, restored.log.size());
+  replica_ = std::make_unique<paxos::Replica>(std::move(options), std::move(restored));
+
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(self.peer_port);
+  inet_pton(AF_INET, self.host.c_str(), &addr.sin_addr);
+  listener_.reset(evconnlistener_new_bind(base_.get(), &Node::on_accept, this,
+                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+                                          reinterpret_cast<sockaddr*>(&addr), sizeof addr));
+  if (!listener_) {
+    throw std::runtime_error(fmt::format("cannot listen on {}:{}: {}", self.host, self.peer_port,
+                                         evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())));
+  }
+
+  std::string hello;
+  wire::append_frame(codec_, wire::Hello{.cluster = config_.name, .role = wire::Role::Peer, .node_id = id}, hello);
+  for (const auto& n : config_.nodes) {
+    if (n.id == id) continue;
+    peers_[n.id] = std::make_unique<PeerLink>(base_.get(), codec_, n, hello,
+                                              config_.batching.max_inflight_bytes * 2);
+  }
+
+  tick_timer_.reset(event_new(base_.get(), -1, EV_PERSIST, &Node::on_tick, this));
+  timeval tv{static_cast<time_t>(t.tick_ms / 1000), static_cast<suseconds_t>((t.tick_ms % 1000) * 1000)};
+  event_add(tick_timer_.get(), &tv);
+  sigterm_.reset(evsignal_new(base_.get(), SIGTERM, &Node::on_signal, this));
+  sigint_.reset(evsignal_new(base_.get(), SIGINT, &Node::on_signal, this));
+  event_add(sigterm_.get(), nullptr);
+  event_add(sigint_.get(), nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+Node::~Node() = default;
+
+void Node::run() {
+  log::info("node {} serving on {}:{}", id_, config_.node(id_).host, config_.node(id_).peer_port);
+  process_ready();  // persists the new incarnation before anything else leaves
+  while (!stopping_) {
+    event_base_loop(base_.get(), EVLOOP_ONCE);
+    closing_.clear();
+    process_ready();
+  }
+  log::info("node {} stopping", id_);
+}
+
+void Node::stop() {
+  stopping_ = true;
+  event_base_loopbreak(base_.get());
+}
+
+void Node::on_signal(evutil_socket_t, short, void* self) { static_cast<Node*>(self)->stop(); }
+
+void Node::on_tick(evutil_socket_t, short, void* self) { static_cast<Node*>(self)->replica_->tick(); }
+
+void Node::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* self) {
+  auto* node = static_cast<Node*>(self);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  char text[INET_ADDRSTRLEN] = "?";
+  auto* in = reinterpret_cast<sockaddr_in*>(address);
+  inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+  BuffereventPtr bev(bufferevent_socket_new(node->base_.get(), fd, BEV_OPT_CLOSE_ON_FREE));
+  uint64_t id = node->next_connection_id_++;
+  node->connections_[id] = std::make_unique<InboundConnection>(
+      *node, id, std::move(bev), fmt::format("{}:{}", text, ntohs(in->sin_port)));
+}
+
+void Node::on_connection_closed(uint64_t connection_id) {
+  auto it = connections_.find(connection_id);
+  if (it == connections_.end()) return;
+  // Called from the connection's own callbacks: free it after they return.
+  closing_.push_back(std::move(it->second));
+  connections_.erase(it);
+}
+
+void Node::on_peer_message(const paxos::Message& message) { replica_->step(message); }
+
+void Node::on_submit(uint64_t connection_id, uint64_t request_id, std::string_view data) {
+  ++counters_.submissions;
+  if (replica_->pending_proposals() >= max_pending_) {
+    auto it = connections_.find(connection_id);
+    if (it != connections_.end())
+      it->second->send_result({.request_id = request_id, .status = wire::SubmitStatus::Overloaded});
+    return;
+  }
+  paxos::ProposalId pid = replica_->submit(std::string(data));
+  waiters_[pid.seq] = Waiter{connection_id, request_id};
+}
+
+void Node::answer(const Waiter& waiter, paxos::Index index) {
+  auto it = connections_.find(waiter.connection_id);
+  if (it == connections_.end()) return;  // the client left; the entry is committed regardless
+  it->second->send_result({.request_id = waiter.request_id, .status = wire::SubmitStatus::Ok, .index = index});
+  ++counters_.commits_acknowledged;
+}
+
+void Node::send(const paxos::Message& message) {
+  auto it = peers_.find(message.to);
+  if (it != peers_.end()) it->second->send(message);
+}
+
+void Node::process_ready() {
+  while (replica_->has_ready()) {
+    replica_->set_time(wall_clock_ns());
+    paxos::Ready ready = replica_->take_ready();
+    // The leader may send its Accepts before its own write completes: it counts itself towards
+    // a quorum only once durable, so its disk and the followers' work in parallel. Every other
+    // message promises something about this replica's disk and waits for the write.
+    for (const auto& m : ready.messages) {
+      if (m.type == paxos::MessageType::Accept) send(m);
+    }
+    if (ready.hard_state || ready.truncate_after || !ready.append.empty()) {
+      try {
+        store_.write(ready);
+      } catch (const paxos::StorageError& e) {
+        // Nothing written in this call may be acknowledged; stopping is the only safe answer.
+        log::error("storage failed, stopping: {}", e.what());
+        throw;
+      }
+      ++counters_.writes;
+      counters_.entries_written += ready.append.size();
+      if (replica_->role() == paxos::Role::Leader) {
+        for (const auto& e : ready.append)
+          counters_.max_batch = std::max<uint64_t>(counters_.max_batch, e->proposals.size());
+      }
+    }
+    for (const auto& m : ready.messages) {
+      if (m.type != paxos::MessageType::Accept) send(m);
+    }
+    for (const paxos::CommittedProposal& c : ready.unique) {
+      const paxos::ProposalId& pid = c.proposal->id;
+      if (pid.origin == id_ && pid.incarnation == replica_->incarnation()) {
+        auto it = waiters_.find(pid.seq);
+        if (it != waiters_.end()) {
+          answer(it->second, c.index);
+          waiters_.erase(it);
+        }
+      }
+      if (apply_) apply_(c);
+    }
+    replica_->advance(ready);
+  }
+}
+
+std::string Node::status_json() const {
+  nlohmann::json j;
+  j["id"] = id_;
+  j["role"] = std::string(paxos::to_string(replica_->role()));
+  j["view"] = replica_->view();
+  j["leader"] = replica_->leader();
+  j["commit"] = replica_->commit_index();
+  j["last_index"] = replica_->last_index();
+  j["pending"] = replica_->pending_proposals();
+  j["frames_rejected"] = counters_.frames_rejected;
+  j["writes"] = counters_.writes;
+  j["entries_written"] = counters_.entries_written;
+  j["max_batch"] = counters_.max_batch;
+  size_t clients = 0;
+  for (const auto& [id, c] : connections_) clients += c->is_client();
+  j["clients"] = clients;
+  return j.dump();
+}
+
+}  // namespace lockstep::node
