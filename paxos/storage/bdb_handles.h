@@ -15,6 +15,9 @@ namespace lockstep::paxos::bdb {
 struct EnvCloser {
   void operator()(DbEnv* env) const {
     // BDB requires close() even after a failed open(); its result cannot be acted upon here.
+    // After a panic (a checksum failure, an I/O error) close() would return early and leak the
+    // DB_PRIVATE regions' heap memory; DB_NOPANIC lets it release them.
+    (void)env->set_flags(DB_NOPANIC, 1);
     (void)env->close(0);
     delete env;
   }
