@@ -25,6 +25,7 @@ void leave_on_exit(Thread* t) {
   // Exiting from outside scheduling (detached or inside a nondet region): let a joiner know.
   if (t->state == TState::unscheduled) g.unscheduled.fetch_sub(1);
   if (t->state == TState::external) g.external.fetch_sub(1);
+  t->left_scheduling = true;
   t->state = TState::exited;
   t->exited.store(1, std::memory_order_release);
   kick(t);
@@ -91,12 +92,16 @@ LOCKSTEP_DMT_EXPORT int pthread_join(pthread_t th, void** ret) {
   if (!t) return real.pthread_join(th, ret);
   begin_op(t);
   Thread* c = find_thread(th);
-  if (!c) {
-    // A thread the runtime did not create: its end is outside our control.
+  if (!c || c->left_scheduling || c->state == TState::external) {
+    // A thread outside scheduling ends at a moment the runtime does not control: wait for it
+    // like for a blocking call.
+    const uint64_t id = c ? c->index : 0;
+    const Kind kind = c ? Kind::thread : Kind::none;
+    if (c) c->joined = true;
     end_op(t);
-    if (!ext_begin(t, Op::thread_join, Kind::none, 0)) return real.pthread_join(th, ret);
+    if (!ext_begin(t, Op::thread_join, kind, id)) return real.pthread_join(th, ret);
     int rc = real.pthread_join(th, ret);
-    ext_end(t, Kind::none, 0);
+    ext_end(t, kind, id);
     return rc;
   }
   record(t, Op::thread_join, Kind::thread, c->index);

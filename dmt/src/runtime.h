@@ -46,6 +46,7 @@ struct Thread {
   uint32_t index = 0;
   TState state = TState::free;
   bool joined = false;
+  bool left_scheduling = false;  // detached by hint or exited outside scheduling
   bool timed_out = false;
   int depth = 0;  // > 0 while this thread holds the turn inside an operation
   pthread_t handle{};

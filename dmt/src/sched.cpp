@@ -334,7 +334,9 @@ bool wait_on(Thread* t, const void* addr, uint64_t deadline, uint32_t bitset) {
 }
 
 int wake(const void* addr, int n, uint32_t bitset) {
-  Object* o = object(addr, Kind::none);
+  // Never creates an entry: kicks arrive at non-deterministic times and must not consume ids.
+  Object* o = find_object(addr);
+  if (!o) return 0;
   int woken = 0;
   Thread* prev = nullptr;
   Thread* w = o->wq_head;
@@ -430,6 +432,7 @@ void thread_leaves(Thread* t, Op op, bool exiting) {
     wake(t, INT_MAX);
   } else {
     t->state = TState::unscheduled;
+    t->left_scheduling = true;
     g.unscheduled.fetch_add(1);
   }
   t->depth = 0;
@@ -494,6 +497,7 @@ void reset_thread(Thread* t) {
   t->index = 0;
   t->state = TState::free;
   t->joined = false;
+  t->left_scheduling = false;
   t->timed_out = false;
   t->depth = 0;
   t->handle = pthread_t{};

@@ -1,0 +1,135 @@
+#!/bin/bash
+# Test driver for the DMT runtime (registered with ctest by CMakeLists.txt here).
+#
+#   dmt_test.sh determinism --lib LIB --runs N [--native-runs M] [--expect-native-differs]
+#               [--same-as-native] [--load] -- PROGRAM ARGS...
+#       Runs PROGRAM N times under LIB (optionally while a busy loop loads the CPUs): every run
+#       must exit 0 with identical stdout and identical schedule hashes in every process's
+#       report. Then runs it M times natively: --expect-native-differs requires at least two
+#       different outputs (so the runtime is what makes the runs agree), --same-as-native
+#       requires the runtime's output to equal the native output.
+#       --input GEN:SIZE runs GEN SIZE to make a fixed input file that replaces @INPUT@ in ARGS.
+#   dmt_test.sh server --lib LIB --server BIN --client BIN
+#       Starts the echo server under LIB and serves the client's load with 0 failures.
+#   dmt_test.sh deadlock --lib LIB -- PROGRAM
+#       PROGRAM deadlocks under LIB: the runtime must abort (not hang) and print the trace tail.
+set -u
+
+die() { echo "FAIL: $*" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/dmt_test.XXXXXX)
+loader_pids=()
+server_pid=""
+cleanup() {
+  for p in "${loader_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+mode=${1:-}; shift || true
+gen=""; gen_size=0
+lib=""; runs=20; native_runs=0; expect_differs=0; same_as_native=0; load=0; server=""; client=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --lib) lib=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --native-runs) native_runs=$2; shift 2 ;;
+    --expect-native-differs) expect_differs=1; shift ;;
+    --same-as-native) same_as_native=1; shift ;;
+    --load) load=1; shift ;;
+    --server) server=$2; shift 2 ;;
+    --input) gen=${2%%:*}; gen_size=${2##*:}; shift 2 ;;
+    --client) client=$2; shift 2 ;;
+    --) shift; break ;;
+    *) die "unknown option $1" ;;
+  esac
+done
+[ -f "$lib" ] || die "runtime library not found: $lib"
+
+under_dmt() {  # under_dmt REPORT_PREFIX CMD... (stdout/stderr as given by the caller)
+  local report=$1; shift
+  timeout 90 env LD_PRELOAD="$lib" LOCKSTEP_DMT_REPORT="$report" LOCKSTEP_DMT_WATCHDOG_S=15 \
+    LOCKSTEP_DMT_STALL_ABORT=1 "$@"
+}
+
+hashes_of() {  # every process's schedule hash of one run, by report file name suffix
+  local prefix=$1
+  for f in "$prefix" "$prefix".*; do
+    [ -f "$f" ] || continue
+    echo "${f#"$prefix"} $(sed -n 's/.*"schedule_hash": "\([0-9a-f]*\)".*/\1/p' "$f")"
+  done
+}
+
+case "$mode" in
+determinism)
+  [ $# -gt 0 ] || die "no program"
+  command -v "$1" >/dev/null || { echo "SKIP: $1 is not installed"; exit 77; }
+  if [ -n "$gen" ]; then
+    # --input GEN:SIZE generates a fixed input file that replaces the argument @INPUT@.
+    "$gen" "$gen_size" >"$tmp/input.txt" || die "cannot generate the input"
+    args=()
+    for a in "$@"; do [ "$a" = "@INPUT@" ] && args+=("$tmp/input.txt") || args+=("$a"); done
+    set -- "${args[@]}"
+  fi
+  if [ "$load" = 1 ]; then
+    for _ in 1 2; do (while :; do :; done) & loader_pids+=($!); done
+  fi
+  for i in $(seq 1 "$runs"); do
+    under_dmt "$tmp/report.$i" "$@" >"$tmp/out.$i" 2>"$tmp/err.$i"
+    rc=$?
+    if [ $rc -ne 0 ]; then
+      tail -n 60 "$tmp/err.$i" >&2
+      die "run $i under the runtime exited with $rc"
+    fi
+    hashes_of "$tmp/report.$i" >"$tmp/hash.$i"
+    [ -s "$tmp/hash.$i" ] || die "run $i wrote no report"
+    if [ "$i" -gt 1 ]; then
+      cmp -s "$tmp/out.1" "$tmp/out.$i" || { diff "$tmp/out.1" "$tmp/out.$i" | head -20 >&2; die "output of run $i differs from run 1"; }
+      cmp -s "$tmp/hash.1" "$tmp/hash.$i" || { paste "$tmp/hash.1" "$tmp/hash.$i" >&2; die "schedule hash of run $i differs from run 1"; }
+    fi
+  done
+  echo "under the runtime: $runs runs, identical output and schedule hashes:"
+  sed 's/^/  process/' "$tmp/hash.1"
+  for p in "${loader_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  loader_pids=()
+  if [ "$native_runs" -gt 0 ]; then
+    for j in $(seq 1 "$native_runs"); do
+      timeout 90 "$@" >"$tmp/native.$j" 2>/dev/null || die "native run $j failed"
+    done
+    distinct=$(md5sum "$tmp"/native.* | awk '{print $1}' | sort -u | wc -l)
+    echo "natively: $native_runs runs, $distinct different outputs"
+    if [ "$expect_differs" = 1 ] && [ "$distinct" -lt 2 ]; then
+      die "native runs all gave the same output; the test cannot show that the runtime makes the difference"
+    fi
+    if [ "$same_as_native" = 1 ]; then
+      cmp -s "$tmp/native.1" "$tmp/out.1" || die "output under the runtime differs from the native output"
+      echo "output identical to the native output"
+    fi
+  fi
+  ;;
+server)
+  [ -x "$server" ] && [ -x "$client" ] || die "need --server and --client"
+  under_dmt "$tmp/report" "$server" "$tmp/port" 200 4 >"$tmp/server.out" 2>"$tmp/server.err" &
+  server_pid=$!
+  for _ in $(seq 1 100); do [ -f "$tmp/port" ] && break; sleep 0.1; done
+  [ -f "$tmp/port" ] || { cat "$tmp/server.err" >&2; die "server did not start"; }
+  timeout 60 "$client" "$(cat "$tmp/port")" 200 8 5 || { tail -n 40 "$tmp/server.err" >&2; die "client saw failures"; }
+  wait "$server_pid"; rc=$?; server_pid=""
+  [ $rc -eq 0 ] || { tail -n 40 "$tmp/server.err" >&2; die "server exited with $rc"; }
+  grep -q '"schedule_hash"' "$tmp/report" || die "server wrote no report"
+  cat "$tmp/server.out"
+  ;;
+deadlock)
+  timeout 60 env LD_PRELOAD="$lib" "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  cat "$tmp/err"
+  [ $rc -ne 124 ] || die "the deadlocked program hung until the test timeout"
+  [ $rc -ne 0 ] || die "the deadlocked program exited 0"
+  grep -q "deadlock" "$tmp/err" || die "no deadlock message"
+  grep -q "last .* operations" "$tmp/err" || die "no trace tail"
+  echo "deadlock detected and reported (exit $rc)"
+  ;;
+*) die "usage: dmt_test.sh determinism|server|deadlock ..." ;;
+esac
+exit 0
