@@ -50,6 +50,10 @@ class Node {
   using ApplyFn = std::function<void(const paxos::CommittedProposal&)>;
   void set_apply(ApplyFn apply) { apply_ = std::move(apply); }
 
+  // Submits bytes from inside this process (the proxy). They reach every replica's apply
+  // callback, in log order, once committed; the returned id identifies them there.
+  paxos::ProposalId propose(std::string data) { return replica_->submit(std::move(data)); }
+
   const paxos::Replica& replica() const { return *replica_; }
   const NodeCounters& counters() const { return counters_; }
   event_base* base() const { return base_.get(); }
