@@ -43,10 +43,10 @@ cl::UpOptions up_options(const ClusterArgs& a, CLI::App& root) {
   o.mode = a.mode;
   o.apps_dir = a.apps_dir;
   o.launcher = a.launcher;
-  // proxy_only needs `lockstep node`, which lives in its own cmd_*.cpp; it is used as soon as
-  // that file registers it.
-  o.node_available =
-      !root.get_subcommands([](CLI::App* sub) { return sub->get_name() == "node"; }).empty();
+  // proxy_only needs `lockstep node` with its proxy (which takes --app), written in its own
+  // cmd_*.cpp: it is used as soon as that file registers it with --app.
+  auto nodes = root.get_subcommands([](CLI::App* sub) { return sub->get_name() == "node"; });
+  o.node_available = !nodes.empty() && nodes.front()->get_option_no_throw("--app") != nullptr;
   std::error_code ec;
   o.lockstep_exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   return o;

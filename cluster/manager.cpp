@@ -33,7 +33,7 @@ void check_mode(const UpOptions& o) {
     throw UsageError(fmt::format("mode {} is not implemented yet (orig, proxy_only)", o.mode));
   if (!is_mode(o.mode)) throw UsageError(fmt::format("unknown mode '{}' (orig, proxy_only)", o.mode));
   if (o.mode == "proxy_only" && !o.node_available)
-    throw ClusterError("mode proxy_only: node process not available yet (`lockstep node` is not built in)");
+    throw ClusterError("mode proxy_only: node process not available yet (`lockstep node` has no proxy: no --app option)");
 }
 
 // A process we started, stopped on scope exit unless released.
@@ -131,15 +131,32 @@ std::vector<OwnedProcess> start_replica(const ClusterNames& names, ClusterState&
   return owned;
 }
 
+// The last non-empty line of a log, to put the process's own complaint into our one-line error.
+std::string last_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+void wait_ready_logged(const std::string& what, const std::string& host, uint16_t port, const ReadyCheck& check,
+                       const ProcessRef& process, const std::string& log_path) {
+  try {
+    wait_ready(what, host, port, check, [process] { return process_alive(process); });
+  } catch (const ClusterError& e) {
+    std::string said = last_line(log_path);
+    if (said.empty()) throw;
+    throw ClusterError(fmt::format("{}; its log ends: {}", e.what(), said));
+  }
+}
+
 void wait_replica_ready(const ReplicaState& rs, const AppDef& app, const std::string& mode) {
-  ProcessRef server = rs.server;
-  wait_ready(fmt::format("replica {} server ({}, log {})", rs.id, app.name, rs.server_log), rs.host,
-             rs.server_port, app.ready, [server] { return process_alive(server); });
+  wait_ready_logged(fmt::format("replica {} server ({}, log {})", rs.id, app.name, rs.server_log), rs.host,
+                    rs.server_port, app.ready, rs.server, rs.server_log);
   if (mode == "proxy_only") {
-    ProcessRef node = rs.node;
-    ReadyCheck tcp{"", app.ready.timeout_ms};
-    wait_ready(fmt::format("replica {} node (log {})", rs.id, rs.node_log), rs.host, rs.proxy_port, tcp,
-               [node] { return process_alive(node); });
+    wait_ready_logged(fmt::format("replica {} node (log {})", rs.id, rs.node_log), rs.host, rs.proxy_port,
+                      ReadyCheck{"", app.ready.timeout_ms}, rs.node, rs.node_log);
   }
 }
 
@@ -209,20 +226,34 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
     rs.server_port = n.server_port;
     rs.proxy_port = n.proxy_port;
     rs.data_dir = app_data_dir(n, app);
-    rs.server_log = fmt::format("{}/r{}-server.log", names.run_dir(), n.id);
-    rs.node_log = fmt::format("{}/r{}-node.log", names.run_dir(), n.id);
+    // Logs live beside the replica's data, not in the run directory, so they survive a failed up.
+    rs.server_log = fmt::format("{}/logs/{}-server.log", n.data_dir, app.name);
+    rs.node_log = fmt::format("{}/logs/node.log", n.data_dir);
+    std::error_code ec;
+    fs::create_directories(n.data_dir + "/logs", ec);
+    if (ec) throw ClusterError(fmt::format("creating {}/logs: {}", n.data_dir, ec.message()));
+    fs::remove(rs.server_log, ec);
+    fs::remove(rs.node_log, ec);
     state.replicas.push_back(rs);
   }
 
   // Every object is recorded before it is created, so `down` finds it even if we die halfway.
   // Until the end, the RAII owners below undo everything if anything fails.
-  struct RemoveStateOnFailure {
+  // Declared first, so it runs last on failure: after the replica cgroups are gone, the now empty
+  // cluster cgroup (and the shared parent, if unused) and the state go too.
+  struct UndoOnFailure {
     const ClusterNames& names;
+    std::string cgroup_path;
     bool armed = true;
-    ~RemoveStateOnFailure() {
-      if (armed) remove_state(names);
+    ~UndoOnFailure() {
+      if (!armed) return;
+      if (!cgroup_path.empty()) {
+        rmdir(cgroup_path.c_str());
+        rmdir(fs::path(cgroup_path).parent_path().c_str());
+      }
+      remove_state(names);
     }
-  } state_guard{names};
+  } state_guard{names, state.cgroup_path};
   state.links.push_back(names.bridge());
   save_state(names, state);
   Bridge bridge(names.bridge(), spec.gateway, spec.prefix_len);

@@ -9,7 +9,7 @@ source "$dir/lib.sh"
 trap cleanup EXIT
 
 "$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null
-"$LOCKSTEP" cluster up --config "$CONFIG" --app never-ready --apps-dir "$dir/apps" --mode orig \
+"$LOCKSTEP" cluster up --config "$CONFIG" --app never-ready --apps-dir "$dir/apps" --mode orig --launcher plain \
   >/dev/null 2>&1 &
 up_pid=$!
 state=/run/lockstep/tstcrs/state.json

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bad input to `lockstep cluster`: one line on stderr, exit 2 for usage/config errors (unknown
-# app, malformed app.cfg, bad config, unknown mode), exit 1 for proxy_only without a node.
-# Nothing is created by any of them.
+# app, malformed app.cfg, bad config, unknown mode/launcher), exit 1 for proxy_only without a
+# node and for a server that dies at start. Nothing is left behind by any of them.
 # Usage: errors_test.sh LOCKSTEP
 LOCKSTEP=$1
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -16,8 +16,11 @@ expect() {
   local err rc=0
   err=$("$@" 2>&1 >/dev/null) || rc=$?
   [[ $rc == "$code" ]] || fail "'$*' exited $rc, expected $code (stderr: $err)"
-  [[ $(wc -l <<<"$err") == 1 ]] || fail "'$*' printed more than one line: $err"
-  grep -Eq "$pattern" <<<"$err" || fail "'$*' said '$err', expected /$pattern/"
+  # Progress lines are timestamped log lines; the error itself is exactly one "lockstep: " line.
+  local errors
+  errors=$(grep '^lockstep: ' <<<"$err" || true)
+  [[ -n $errors && $(wc -l <<<"$errors") == 1 ]] || fail "'$*' did not print exactly one error line: $err"
+  grep -Eq "$pattern" <<<"$errors" || fail "'$*' said '$errors', expected /$pattern/"
 }
 
 expect 2 "unknown app 'nope' \(apps in .*echo-mt" -- "$LOCKSTEP" cluster up --config "$CONFIG" --app nope
@@ -26,9 +29,17 @@ expect 2 "bad-field/app.cfg:[0-9]+: server\[1\]: unknown placeholder \{prot\}" -
 expect 2 "unknown mode 'fast'" -- "$LOCKSTEP" cluster up --config "$CONFIG" --app echo-mt --mode fast
 expect 2 "no-such.cfg" -- "$LOCKSTEP" cluster up --config "$dir/no-such.cfg" --app echo-mt
 expect 2 "loopback" -- "$LOCKSTEP" cluster up --config "$dir/../../configs/loopback-3.cfg" --app echo-mt
-if ! "$LOCKSTEP" node --help >/dev/null 2>&1; then
+# Until `lockstep node` has its proxy (an --app option), proxy_only refuses to start.
+if ! "$LOCKSTEP" node --help 2>/dev/null | grep -q -- "--app"; then
   expect 1 "mode proxy_only: node process not available yet" -- \
     "$LOCKSTEP" cluster up --config "$CONFIG" --app echo-mt --mode proxy_only
 fi
+# A server that dies at once: exit 1, its own last words in the line, and everything undone.
+for launcher in lxc plain; do
+  expect 1 "replica 1 server .*exited before becoming ready.*its log ends: exits-at-once: cannot listen on 10.78.5.1:9001" -- \
+    "$LOCKSTEP" cluster up --config "$CONFIG" --app exits-at-once --apps-dir "$dir/apps" --launcher $launcher
+  assert_nothing_left tsterr tsterr
+done
+expect 2 "unknown launcher 'docker'" -- "$LOCKSTEP" cluster up --config "$CONFIG" --app echo-mt --launcher docker
 assert_nothing_left tsterr tsterr
 echo PASS
