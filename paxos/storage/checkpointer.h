@@ -14,6 +14,9 @@
 
 namespace lockstep::paxos::storage {
 
+// A BDB checkpoint, then removal of the log files it made unnecessary. Returns a BDB code.
+int checkpoint_and_remove_logs(DbEnv& env);
+
 class Checkpointer {
  public:
   explicit Checkpointer(DbEnv& env);

@@ -73,7 +73,7 @@ struct LogStore::Impl {
     // A clean close leaves nothing for the next open to recover, and lets BDB drop old log
     // files. If the environment is broken (say after an I/O error) this fails; recovery at the
     // next open covers it.
-    if (env_open) (void)env->txn_checkpoint(0, 0, 0);
+    if (env_open) (void)checkpoint_and_remove_logs(*env);
   }
 
   [[noreturn]] void fail(std::string_view what, int rc) {
@@ -304,7 +304,7 @@ void LogStore::write(const std::optional<HardState>& hard, std::optional<Index> 
 
 void LogStore::checkpoint() {
   Impl& s = *impl_;
-  s.check(s.env->txn_checkpoint(0, 0, 0), "checkpoint");
+  s.check(checkpoint_and_remove_logs(*s.env), "checkpoint");
   s.bytes_since_checkpoint = 0;
 }
 
