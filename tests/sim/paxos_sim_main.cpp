@@ -68,7 +68,10 @@ int main(int argc, char** argv) {
   uint64_t failures = 0, entries = 0, submitted = 0, committed = 0, crashes = 0, messages = 0;
   int worst_heal = 0;
   for (uint64_t s = first; s < first + count; ++s) {
-    std::string replay = fmt::format("{} --replicas {} --seed {} --verbose", argv[0], replicas, s);
+    std::string replay = fmt::format("{} --replicas {} --seed {}", argv[0], replicas, s);
+    if (fault_ticks != 250) replay += fmt::format(" --fault-ticks {}", fault_ticks);
+    if (heal_ticks != 400) replay += fmt::format(" --heal-ticks {}", heal_ticks);
+    replay += " --verbose";
     std::snprintf(g_replay_line, sizeof g_replay_line, "\nFAIL seed %llu: the protocol core aborted\n  replay: %s\n",
                   static_cast<unsigned long long>(s), replay.c_str());
     lockstep::sim::RunConfig config{.replicas = replicas, .seed = s, .fault_ticks = fault_ticks,

@@ -17,8 +17,9 @@ constexpr int kElectionMax = 20;
 
 class Directed : public ::testing::Test {
  protected:
-  void make(size_t replicas, uint64_t seed = 1) {
+  void make(size_t replicas, uint64_t seed = 1, size_t max_message_bytes = 4 << 20) {
     ClusterOptions o;
+    o.replica.max_message_bytes = max_message_bytes;
     o.replicas = replicas;
     o.seed = seed;
     o.replica.election_ticks_min = 10;
@@ -166,6 +167,23 @@ TEST_F(Directed, RestartedFollowerFarBehindCatchesUpInBulk) {
   EXPECT_LE(ticks, 5);
   RecordProperty("catchup_accepts", static_cast<int>(bulk));
   RecordProperty("catchup_ticks", ticks);
+}
+
+// submit() never fails, so one proposal can exceed max_message_bytes; it must still be sent
+// (alone in its Accept) rather than wait forever for a window that can never hold it.
+TEST_F(Directed, ProposalLargerThanMessageLimitCommits) {
+  make(3, 1, 1000);
+  ASSERT_GT(until_stable_leader(3 * kElectionMax), 0);
+  NodeId leader = *stable_leader();
+  paxos::ProposalId small = cluster->submit(leader, "small");
+  cluster->run_ticks(3);
+  ASSERT_TRUE(cluster->checker().committed(small));
+  paxos::ProposalId big = cluster->submit(some_follower(leader), std::string(3000, 'x'));
+  cluster->run_ticks(10);
+  EXPECT_TRUE(cluster->checker().committed(big));
+  for (NodeId n = 1; n <= 3; ++n) {
+    EXPECT_EQ(cluster->replica(n).commit_index(), cluster->replica(leader).last_index()) << n;
+  }
 }
 
 TEST_F(Directed, PartitionedMinorityRejoinsWithoutViewChange) {

@@ -63,14 +63,20 @@ Profile pick_profile(Rng& rng, size_t replicas) {
   p.eager_ready = rng.pick(eagers);
   static constexpr int heartbeats[] = {1, 1, 2};
   static constexpr int retries[] = {20, 5};
-  static constexpr size_t batches[] = {1 << 20, 100};
-  static constexpr size_t message_limits[] = {4 << 20, 2000};
-  static constexpr size_t inflight_limits[] = {16 << 20, 8000};
+  // (batch, message, in-flight) byte limits: the defaults, tiny entries, and small messages and
+  // windows that force catch-up over many Accepts. An entry stays below the message limit, as
+  // in any sane configuration.
+  struct Limits {
+    size_t batch, message, inflight;
+  };
+  static constexpr Limits limits[] = {
+      {1 << 20, 4 << 20, 16 << 20}, {100, 4 << 20, 16 << 20}, {300, 2000, 64 << 10}, {100, 1000, 4000}};
   p.replica.heartbeat_ticks = rng.pick(heartbeats);
   p.replica.proposal_retry_ticks = rng.pick(retries);
-  p.replica.max_batch_bytes = rng.pick(batches);
-  p.replica.max_message_bytes = rng.pick(message_limits);
-  p.replica.max_inflight_bytes = rng.pick(inflight_limits);
+  const Limits& l = rng.pick(limits);
+  p.replica.max_batch_bytes = l.batch;
+  p.replica.max_message_bytes = l.message;
+  p.replica.max_inflight_bytes = l.inflight;
   return p;
 }
 
