@@ -1,0 +1,130 @@
+// `lockstep bench etcd`: the baseline for `bench paxos`. Starts a three-member etcd cluster
+// (Debian's etcd-server, default fsync durability) on loopback and drives closed-loop PUTs
+// through etcd's v3 JSON gateway with the shared load generator; same output as `bench paxos`.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "cli/command_registry.h"
+#include "common/log.h"
+#include "eval/etcd/etcd_cluster.h"
+#include "eval/etcd/etcd_target.h"
+#include "eval/loadgen/driver.h"
+#include "eval/proc/signal_guard.h"
+
+namespace lockstep::cli {
+namespace {
+
+struct BenchEtcdArgs {
+  std::uint32_t clients = 64;
+  std::size_t size = 64;
+  double seconds = 10;
+  double warmup = 2;
+  int members = 3;
+  unsigned threads = 1;
+  std::string endpoints = "all";
+  std::string etcd = "/usr/bin/etcd";
+  std::string data_parent;
+  bool json = false;
+};
+
+void run(const BenchEtcdArgs& a) {
+  eval::SignalGuard signals;  // before any thread: Ctrl-C becomes an fd, cleanup runs normally
+  auto interrupted = [&]() -> CommandError {
+    const int sig = signals.take();
+    return CommandError(kExitFailure, fmt::format("interrupted by {}; etcd stopped and its data removed",
+                                                  sig ? strsignal(sig) : "a signal"));
+  };
+
+  eval::EtcdClusterOptions copts;
+  copts.members = a.members;
+  copts.binary = a.etcd;
+  copts.data_parent = a.data_parent;
+  copts.stop_fd = signals.fd();
+  std::unique_ptr<eval::EtcdCluster> cluster;
+  try {
+    cluster = std::make_unique<eval::EtcdCluster>(copts);
+  } catch (const std::exception& e) {
+    if (signals.pending()) throw interrupted();
+    throw CommandError(kExitFailure, e.what());
+  }
+
+  std::vector<std::uint16_t> ports = cluster->client_ports();
+  if (a.endpoints == "leader") {
+    try {
+      ports = {ports[cluster->leader()]};
+    } catch (const std::exception& e) {
+      throw CommandError(kExitFailure, e.what());
+    }
+  }
+  log::info("driving {} clients x {} B for {} s (+{} s warm-up) against {} endpoint(s)", a.clients,
+            a.size, a.seconds, a.warmup, ports.size());
+
+  eval::LoadOptions lo;
+  lo.clients = a.clients;
+  lo.payload_size = a.size;
+  lo.duration = std::chrono::duration<double>(a.seconds);
+  lo.warmup = std::chrono::duration<double>(a.warmup);
+  lo.threads = a.threads;
+  lo.stop_fd = signals.fd();
+
+  const double etcd_cpu_before = cluster->cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  eval::Result result;
+  try {
+    result = eval::run_closed_loop(lo, [&](unsigned) { return std::make_unique<eval::EtcdTarget>(ports); });
+  } catch (const eval::LoadError& e) {
+    if (signals.pending()) throw interrupted();
+    std::string why = e.what();
+    try {
+      cluster->check_alive();
+    } catch (const std::exception& dead) {
+      why += fmt::format(" ({})", dead.what());
+    }
+    throw CommandError(kExitFailure, "etcd benchmark failed: " + why);
+  }
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double etcd_cpu = cluster->cpu_seconds() - etcd_cpu_before;
+  try {
+    cluster->check_alive();
+  } catch (const std::exception& e) {
+    throw CommandError(kExitFailure, e.what());
+  }
+  cluster.reset();  // stop etcd and remove its data before reporting
+
+  result.target = "etcd";
+  result.extra["members"] = a.members;
+  result.extra["endpoints"] = a.endpoints;
+  result.extra["durability"] = "fsync";
+  // Whole run (warm-up included), all members, % of one core.
+  result.extra["etcd_cpu_pct"] = elapsed > 0 ? std::round(1000.0 * etcd_cpu / elapsed) / 10.0 : 0.0;
+  eval::print_table(stdout, result);
+  if (a.json) std::printf("%s\n", eval::to_json_line(result).c_str());
+  std::fflush(stdout);
+}
+
+const bool registered = add_command([](CLI::App& root) {
+  auto& bench = subcommand_of(root, "bench", "Benchmarks: closed-loop load against a cluster");
+  auto* cmd = bench.add_subcommand("etcd", "Baseline: closed-loop PUTs against a local three-member etcd cluster");
+  auto args = std::make_shared<BenchEtcdArgs>();
+  cmd->add_option("--clients", args->clients, "Concurrent clients, one outstanding PUT each")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--size", args->size, "Value bytes per PUT")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--seconds", args->seconds, "Measured seconds")->capture_default_str()->check(CLI::Range(0.1, 86400.0));
+  cmd->add_option("--warmup", args->warmup, "Warm-up seconds, not measured")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--members", args->members, "etcd members")->capture_default_str()->check(CLI::Range(1, 7));
+  cmd->add_option("--threads", args->threads, "Load generator threads (one libevent loop each)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--endpoints", args->endpoints,
+                  "all: spread clients over every member (followers forward to the leader); "
+                  "leader: send every PUT to the leader")
+      ->capture_default_str()->check(CLI::IsMember({"all", "leader"}));
+  cmd->add_option("--etcd", args->etcd, "etcd binary")->capture_default_str();
+  cmd->add_option("--data-parent", args->data_parent, "Directory for the members' private data dirs (default $TMPDIR or /tmp)");
+  cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
+  cmd->callback([args] { run(*args); });
+});
+
+}  // namespace
+}  // namespace lockstep::cli
