@@ -206,6 +206,9 @@ void read_nodes(const Group& root, ClusterConfig& cfg) {
     if (!is_ipv4(node.host))
       g.fail(g.require("host"), g.field("host"),
              fmt::format("expected an IPv4 address like 10.77.0.1, got \"{}\"", node.host));
+    if (node.host == "0.0.0.0" || node.host == "255.255.255.255")
+      g.fail(g.require("host"), g.field("host"),
+             fmt::format("{} is not the address of one machine", node.host));
     auto port = [&](const char* name) {
       auto p = static_cast<uint16_t>(g.required_integer(name, 1, 65535));
       std::string endpoint = fmt::format("{}:{}", node.host, p);

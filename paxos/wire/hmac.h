@@ -17,9 +17,9 @@ inline constexpr size_t kHmacSha256Size = 32;
 class HmacSha256 {
  public:
   explicit HmacSha256(std::string_view key);
-  ~HmacSha256();
-  HmacSha256(const HmacSha256&) = delete;
-  HmacSha256& operator=(const HmacSha256&) = delete;
+  ~HmacSha256();  // wipes the key-derived state
+  HmacSha256(const HmacSha256&) = default;
+  HmacSha256& operator=(const HmacSha256&) = default;
 
   // Tag of the concatenation a || b (header and payload need not be copied together).
   void sign(std::string_view a, std::string_view b, std::span<uint8_t, kHmacSha256Size> tag) const;

@@ -165,6 +165,7 @@ TEST(ConfigErrors, NameFileLineAndField) {
       {5, node_line(2, "localhost", n1),
        "t.cfg:5: nodes[1].host: expected an IPv4 address like 10.77.0.1, got \"localhost\""},
       {5, "  { id = 2; host = 10; " + n1 + " },", "t.cfg:5: nodes[1].host: expected a string"},
+      {5, node_line(2, "0.0.0.0", n1), "t.cfg:5: nodes[1].host: 0.0.0.0 is not the address of one machine"},
       {5, node_line(1, "10.0.0.2", n1), "t.cfg:5: nodes[1].id: duplicate node id 1"},
       {6, "  { id = 4; host = \"10.0.0.3\"; " + n1 + " }", "t.cfg:6: nodes[2].id: expected an integer 1..3"},
       {6, "  { id = 3; host = \"10.0.0.3\"; peer_port = 7000; proxy_port = 8000; }",

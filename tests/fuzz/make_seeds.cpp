@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   p.clear();
   encode_submit_result(SubmitResult{42, SubmitStatus::Ok, 7, ""}, p);
   add(FrameKind::SubmitResult, p);
+  add(FrameKind::StatusRequest, "");
+  add(FrameKind::Status, R"({"role":"leader","view":3,"commit":17})");
   add(static_cast<FrameKind>(kProxyKindFirst), "proxy event");
   write(fuzz::kStream, all_frames);  // a whole connection's worth
   std::printf("%d seeds in %s\n", count, dir.c_str());

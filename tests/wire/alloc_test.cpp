@@ -27,6 +27,9 @@ void plain_free(void* p, const char*, int) { std::free(p); }
 const bool g_hooked = CRYPTO_set_mem_functions(counting_malloc, counting_realloc, plain_free) == 1;
 }  // namespace
 
+// The replacement pair below is malloc/free underneath; GCC cannot see that once it inlines them.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(size_t n) {
   g_allocs.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n ? n : 1)) return p;

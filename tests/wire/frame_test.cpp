@@ -23,7 +23,7 @@ std::string frame_of(FrameKind kind, std::string_view payload, uint16_t flags = 
 TEST(Frame, RoundTripsEveryKind) {
   FrameCodec codec(kKey, kMax);
   RejectCounters counters;
-  std::vector<uint8_t> kinds = {1, 2, 3, 4};
+  std::vector<uint8_t> kinds = {1, 2, 3, 4, 5, 6};
   for (uint8_t k = kProxyKindFirst; k <= kProxyKindLast; ++k) kinds.push_back(k);
   for (uint8_t k : kinds) {
     std::string payload = "payload of kind " + std::to_string(k) + std::string("\0\x01\xff", 3);
@@ -87,6 +87,17 @@ TEST(Frame, BeginFinishMatchesEncode) {
   b += "hello there";
   codec.finish(FrameKind::Hello, start, b, 7);
   EXPECT_EQ(a, b);
+}
+
+TEST(Frame, CopiesOfACodecUseTheSameKey) {
+  FrameCodec a(kKey, kMax);
+  FrameCodec b = a;
+  std::string out;
+  a.encode(FrameKind::Paxos, "copied", out);
+  RejectCounters counters;
+  auto r = b.decode(out, counters);
+  ASSERT_TRUE(r.frame()) << r.error;
+  EXPECT_EQ(r.payload, "copied");
 }
 
 TEST(Frame, ConstructorValidates) {
@@ -190,7 +201,7 @@ TEST(FrameReject, WrongVersion) {
 
 TEST(FrameReject, UnknownKind) {
   RejectCounters counters;
-  for (uint8_t k : {0, 5, 15, 32, 255}) {
+  for (uint8_t k : {0, 7, 15, 32, 255}) {
     std::string f = frame_of(FrameKind::Paxos, "x");
     f[5] = static_cast<char>(k);
     auto r = decode_once(f, counters);
