@@ -59,6 +59,7 @@ Node::Node(ClusterConfig config, paxos::NodeId id)
   paxos::RestoredState restored = store_.load();
   log::info("restored view {} commit {} entries {}", restored.hard.view, restored.hard.commit, restored.log.size());
   replica_ = std::make_unique<paxos::Replica>(std::move(options), std::move(restored));
+  writer_ = std::make_unique<StorageWriter>(store_, base_.get(), [this](uint64_t n) { on_writes_done(n); });
 
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -98,9 +99,10 @@ void Node::run() {
   while (!stopping_) {
     event_base_loop(base_.get(), EVLOOP_ONCE);
     closing_.clear();
-    process_ready();
+    if (!stopping_) process_ready();
   }
   log::info("node {} stopping", id_);
+  if (storage_failed_) throw paxos::StorageError(writer_->error().value_or("storage failed"));
 }
 
 void Node::stop() {
@@ -133,7 +135,16 @@ void Node::on_connection_closed(uint64_t connection_id) {
   connections_.erase(it);
 }
 
-void Node::on_peer_message(const paxos::Message& message) { replica_->step(message); }
+void Node::on_peer_message(const paxos::Message& message) {
+  last_heard_[message.from] = std::chrono::steady_clock::now();
+  replica_->step(message);
+}
+
+std::chrono::milliseconds Node::since_heard(paxos::NodeId peer) const {
+  auto it = last_heard_.find(peer);
+  auto last = it == last_heard_.end() ? started_ : it->second;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last);
+}
 
 void Node::on_submit(uint64_t connection_id, uint64_t request_id, std::string_view data) {
   ++counters_.submissions;
@@ -160,46 +171,71 @@ void Node::send(const paxos::Message& message) {
 }
 
 void Node::process_ready() {
-  while (replica_->has_ready()) {
+  // Bounded so that a disk much slower than the network cannot queue unbounded work.
+  constexpr size_t kMaxInFlight = 256;
+  while (replica_->has_ready() && in_flight_.size() < kMaxInFlight) {
     replica_->set_time(wall_clock_ns());
-    paxos::Ready ready = replica_->take_ready();
+    InFlight job{replica_->take_ready()};
+    paxos::Ready& ready = job.ready;
     // The leader may send its Accepts before its own write completes: it counts itself towards
     // a quorum only once durable, so its disk and the followers' work in parallel. Every other
     // message promises something about this replica's disk and waits for the write.
     for (const auto& m : ready.messages) {
       if (m.type == paxos::MessageType::Accept) send(m);
     }
-    if (ready.hard_state || ready.truncate_after || !ready.append.empty()) {
-      try {
-        store_.write(ready);
-      } catch (const paxos::StorageError& e) {
-        // Nothing written in this call may be acknowledged; stopping is the only safe answer.
-        log::error("storage failed, stopping: {}", e.what());
-        throw;
-      }
-      ++counters_.writes;
+    job.writes = ready.hard_state || ready.truncate_after || !ready.append.empty();
+    if (job.writes) {
       counters_.entries_written += ready.append.size();
       if (replica_->role() == paxos::Role::Leader) {
         for (const auto& e : ready.append)
           counters_.max_batch = std::max<uint64_t>(counters_.max_batch, e->proposals.size());
       }
+      writer_->submit(WriteJob{ready.hard_state, ready.truncate_after, ready.append});
     }
-    for (const auto& m : ready.messages) {
-      if (m.type != paxos::MessageType::Accept) send(m);
+    if (in_flight_.empty() && !job.writes) {
+      finish(ready);
+    } else {
+      in_flight_.push_back(std::move(job));
     }
-    for (const paxos::CommittedProposal& c : ready.unique) {
-      const paxos::ProposalId& pid = c.proposal->id;
-      if (pid.origin == id_ && pid.incarnation == replica_->incarnation()) {
-        auto it = waiters_.find(pid.seq);
-        if (it != waiters_.end()) {
-          answer(it->second, c.index);
-          waiters_.erase(it);
-        }
-      }
-      if (apply_) apply_(c);
-    }
-    replica_->advance(ready);
   }
+}
+
+void Node::on_writes_done(uint64_t count) {
+  if (count == 0) {
+    // Nothing written in a failed call may be acknowledged; stopping is the only safe answer.
+    log::error("storage failed, stopping: {}", writer_->error().value_or("unknown error"));
+    storage_failed_ = true;
+    stop();
+    return;
+  }
+  writes_done_ += count;
+  while (!in_flight_.empty()) {
+    InFlight& front = in_flight_.front();
+    if (front.writes) {
+      if (writes_done_ == 0) break;
+      --writes_done_;
+    }
+    finish(front.ready);
+    in_flight_.pop_front();
+  }
+}
+
+void Node::finish(paxos::Ready& ready) {
+  for (const auto& m : ready.messages) {
+    if (m.type != paxos::MessageType::Accept) send(m);
+  }
+  for (const paxos::CommittedProposal& c : ready.unique) {
+    const paxos::ProposalId& pid = c.proposal->id;
+    if (pid.origin == id_ && pid.incarnation == replica_->incarnation()) {
+      auto it = waiters_.find(pid.seq);
+      if (it != waiters_.end()) {
+        answer(it->second, c.index);
+        waiters_.erase(it);
+      }
+    }
+    if (apply_) apply_(c);
+  }
+  replica_->advance(ready);
 }
 
 std::string Node::status_json() const {
@@ -212,12 +248,13 @@ std::string Node::status_json() const {
   j["last_index"] = replica_->last_index();
   j["pending"] = replica_->pending_proposals();
   j["frames_rejected"] = counters_.frames_rejected;
-  j["writes"] = counters_.writes;
+  j["writes"] = writer_->transactions();
   j["entries_written"] = counters_.entries_written;
   j["max_batch"] = counters_.max_batch;
   size_t clients = 0;
   for (const auto& [id, c] : connections_) clients += c->is_client();
   j["clients"] = clients;
+  if (status_extra_) status_extra_(j);
   return j.dump();
 }
 

@@ -8,6 +8,8 @@
 // SubmitResult with the log index once their bytes are committed.
 #pragma once
 
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,9 +17,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "common/config.h"
 #include "paxos/core/replica.h"
 #include "paxos/node/libevent_handles.h"
+#include "paxos/node/storage_writer.h"
 #include "paxos/storage/log_store.h"
 #include "paxos/wire/frame.h"
 
@@ -30,8 +35,7 @@ struct NodeCounters {
   uint64_t frames_rejected = 0;
   uint64_t submissions = 0;
   uint64_t commits_acknowledged = 0;
-  uint64_t entries_written = 0;
-  uint64_t writes = 0;          // durable write transactions (each one fsync with durability fsync)
+  uint64_t entries_written = 0;   // entries handed to storage
   uint64_t max_batch = 0;       // most proposals in one entry this node appended as leader
 };
 
@@ -54,6 +58,12 @@ class Node {
   // callback, in log order, once committed; the returned id identifies them there.
   paxos::ProposalId propose(std::string data) { return replica_->submit(std::move(data)); }
 
+  // Hooks for the proxy (proxy/): extra fields for status_json(), and how long ago this node
+  // last heard from a peer (since this node started if never), to decide when a peer is down.
+  using StatusFn = std::function<void(nlohmann::json&)>;
+  void set_status_extra(StatusFn fn) { status_extra_ = std::move(fn); }
+  std::chrono::milliseconds since_heard(paxos::NodeId peer) const;
+
   const paxos::Replica& replica() const { return *replica_; }
   const NodeCounters& counters() const { return counters_; }
   event_base* base() const { return base_.get(); }
@@ -75,7 +85,15 @@ class Node {
   static void on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* self);
   static void on_tick(evutil_socket_t, short, void* self);
   static void on_signal(evutil_socket_t, short, void* self);
+  // A Ready taken from the core whose write may still be in progress; it is finished (rest of
+  // the messages sent, committed proposals applied, core advanced) strictly in order.
+  struct InFlight {
+    paxos::Ready ready;
+    bool writes = false;
+  };
   void process_ready();
+  void on_writes_done(uint64_t count);
+  void finish(paxos::Ready& ready);
   void send(const paxos::Message& message);
   void answer(const Waiter& waiter, paxos::Index index);
 
@@ -85,6 +103,9 @@ class Node {
   EventBasePtr base_;
   paxos::LogStore store_;
   std::unique_ptr<paxos::Replica> replica_;
+  std::unique_ptr<StorageWriter> writer_;  // after store_: stopped before the store closes
+  std::deque<InFlight> in_flight_;
+  uint64_t writes_done_ = 0;  // completed writes not yet matched to an InFlight
   ListenerPtr listener_;
   EventPtr tick_timer_;
   EventPtr sigterm_, sigint_;
@@ -95,7 +116,11 @@ class Node {
   uint64_t next_connection_id_ = 1;
   size_t max_pending_ = 100000;
   bool stopping_ = false;
+  bool storage_failed_ = false;
   ApplyFn apply_;
+  StatusFn status_extra_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::map<paxos::NodeId, std::chrono::steady_clock::time_point> last_heard_;
   NodeCounters counters_;
   std::string scratch_;
 };
