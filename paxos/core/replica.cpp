@@ -341,6 +341,10 @@ void Replica::on_accept_reply(const Message& m) {
   pr.active = true;
 
   if (m.ok) {
+    // A duplicate or reordered acknowledgement tells nothing new. Answering it with another
+    // Accept would keep one more message circulating forever (each reply begets an Accept,
+    // each Accept a reply), and would also end a probe that is still waiting for its answer.
+    if (m.log_index < pr.match || (m.log_index == pr.match && !pr.probing)) return;
     if (m.log_index > pr.match) {
       pr.match = std::min<Index>(m.log_index, log_.size());
       pr.since_progress = 0;
@@ -404,10 +408,15 @@ void Replica::send_accept(NodeId to, bool heartbeat_only) {
   for (Index i = pr.next; i <= log_.size(); ++i) {
     size_t size = log_[i - 1]->byte_size();
     if (!m.entries.empty() && bytes + size > budget) break;
-    if (m.entries.empty() && !pr.probing && size > budget) break;  // window full
+    // Window full: wait for acknowledgements. With nothing in flight, send the entry even if it
+    // is bigger than the budget, or an entry above max_message_bytes would never be sent.
+    if (m.entries.empty() && !pr.probing && size > budget && pr.inflight_bytes > 0) break;
     m.entries.push_back(log_[i - 1]);
     bytes += size;
   }
+  // Nothing to carry: an empty Accept here would only be answered by another AcceptReply,
+  // which would trigger another empty Accept (a ping-pong at network speed).
+  if (m.entries.empty() && !pr.probing) return;
   Index last = m.log_index + m.entries.size();
   m.commit = std::min(hard_.commit, last);
   pr.commit_sent = std::max(pr.commit_sent, m.commit);
