@@ -65,7 +65,10 @@ int main(int argc, char** argv) {
 
   auto started = std::chrono::steady_clock::now();
   std::signal(SIGABRT, on_abort);
-  uint64_t failures = 0, entries = 0, submitted = 0, committed = 0, crashes = 0, messages = 0;
+  uint64_t failures = 0, entries = 0, submitted = 0, committed = 0, copies = 0, crashes = 0,
+           messages = 0;
+  double worst_bloat = 0;
+  uint64_t worst_bloat_seed = 0;
   int worst_heal = 0;
   for (uint64_t s = first; s < first + count; ++s) {
     std::string replay = fmt::format("{} --replicas {} --seed {}", argv[0], replicas, s);
@@ -99,19 +102,30 @@ int main(int argc, char** argv) {
     entries += r.committed_entries;
     submitted += r.submitted;
     committed += r.committed_proposals;
+    copies += r.committed_copies;
+    if (r.committed_proposals > 0) {
+      double bloat = static_cast<double>(r.committed_copies) / static_cast<double>(r.committed_proposals);
+      if (bloat > worst_bloat) {
+        worst_bloat = bloat;
+        worst_bloat_seed = s;
+      }
+    }
     crashes += r.crashes;
     messages += r.messages;
     worst_heal = std::max(worst_heal, r.heal_ticks_used);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::printf("%llu/%llu seeds passed (%zu replicas, seeds %llu..%llu) in %.2f s: %llu entries "
-              "committed, %llu/%llu proposals committed, %llu crashes, %llu messages, slowest "
-              "convergence %d ticks\n",
+              "committed, %llu/%llu proposals committed (%.2f copies each; worst %.1f, seed %llu), "
+              "%llu crashes, %llu messages, slowest convergence %d ticks\n",
               static_cast<unsigned long long>(count - failures), static_cast<unsigned long long>(count),
               replicas, static_cast<unsigned long long>(first),
               static_cast<unsigned long long>(first + count - 1), seconds,
               static_cast<unsigned long long>(entries), static_cast<unsigned long long>(committed),
-              static_cast<unsigned long long>(submitted), static_cast<unsigned long long>(crashes),
+              static_cast<unsigned long long>(submitted),
+              committed ? static_cast<double>(copies) / static_cast<double>(committed) : 0.0,
+              worst_bloat, static_cast<unsigned long long>(worst_bloat_seed),
+              static_cast<unsigned long long>(crashes),
               static_cast<unsigned long long>(messages), worst_heal);
   return failures == 0 ? 0 : 1;
 }

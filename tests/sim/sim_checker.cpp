@@ -32,7 +32,7 @@ size_t Checker::holders(Index index) const {
   return n;
 }
 
-void Checker::on_start(NodeId id, uint64_t incarnation) {
+void Checker::on_start(NodeId id, uint64_t incarnation, Index applied) {
   NodeState& n = node(id);
   // An incarnation may repeat only if the earlier one never reached the disk: then no id it
   // handed out can have left the process (messages go out only after persisting), and its
@@ -51,6 +51,14 @@ void Checker::on_start(NodeId id, uint64_t incarnation) {
   n.claimed = 0;
   n.applied = 0;
   n.seen.clear();
+  if (applied > chosen_.size()) {
+    throw SimFailure(fmt::format("node {} restarts with applied {} above the committed {}", id,
+                                 applied, chosen_.size()));
+  }
+  for (Index i = 1; i <= applied; ++i) {
+    for (const paxos::Proposal& p : chosen_[i - 1]->proposals) n.seen.insert(p.id);
+  }
+  n.claimed = n.applied = applied;
 }
 
 void Checker::on_submit(NodeId id, uint64_t incarnation, const paxos::ProposalId& pid,
@@ -77,6 +85,7 @@ void Checker::choose(const EntryPtr& e, NodeId by) {
     }
     committed_ids_.insert(p.id);
   }
+  committed_copies_ += e->proposals.size();
   chosen_.push_back(e);
   size_t have = holders(e->index);
   if (have < quorum()) {

@@ -48,7 +48,9 @@ class Checker {
   // `disks` is indexed by node id - 1 and outlives the checker.
   explicit Checker(const std::vector<Disk>& disks);
 
-  void on_start(paxos::NodeId node, uint64_t incarnation);
+  // A replica incarnation starts; its application already holds indices 1..applied (a
+  // checkpoint), so it reports committed entries from applied + 1.
+  void on_start(paxos::NodeId node, uint64_t incarnation, paxos::Index applied = 0);
   void on_submit(paxos::NodeId node, uint64_t incarnation, const paxos::ProposalId& id,
                  const std::string& data);
   // Ready::committed as soon as the Ready is taken: a claim, even if the replica then crashes.
@@ -68,6 +70,8 @@ class Checker {
     return submitted_;
   }
   uint64_t applied_proposals() const { return applied_proposals_; }
+  // Proposals in committed entries, counting retried copies; minus unique ones = log bloat.
+  uint64_t committed_copies() const { return committed_copies_; }
   size_t views_with_leader() const { return leaders_.size(); }
 
   // How many disks hold the committed value at `index`.
@@ -90,6 +94,7 @@ class Checker {
   std::unordered_map<paxos::ProposalId, Submission, ProposalIdHash> submitted_;
   std::map<paxos::View, paxos::NodeId> leaders_;
   uint64_t applied_proposals_ = 0;
+  uint64_t committed_copies_ = 0;
 };
 
 }  // namespace lockstep::sim

@@ -81,15 +81,23 @@ void Cluster::restart(NodeId id) {
   paxos::ReplicaOptions opts = options_.replica;
   opts.id = id;
   opts.seed = mix_seed(options_.seed, uint64_t{id} * 1000 + node.starts);
-  opts.applied = 0;  // the simulated application keeps nothing: everything is applied again
+  // Usually the simulated application keeps nothing and everything is applied again; sometimes
+  // it resumes from a checkpoint taken at the durable commit point.
+  opts.applied = 0;
+  if (node.starts > 0 && rng_.chance(options_.restart_from_checkpoint)) {
+    opts.applied = std::min<paxos::Index>(disk.hard.commit, disk.log.size());
+  }
+  const paxos::Index applied = opts.applied;
   ++node.starts;
   node.replica.emplace(std::move(opts), paxos::RestoredState{disk.hard, disk.log});
   node.role = node.replica->role();
   node.view = node.replica->view();
-  checker_.on_start(id, node.replica->incarnation());
+  checker_.on_start(id, node.replica->incarnation(), applied);
   trace_.mix(0x5e + (uint64_t{id} << 8));
-  trace_.line("node {} START incarnation {} from disk: view={} commit={} log={}", id,
-              node.replica->incarnation(), disk.hard.view, disk.hard.commit, disk.log.size());
+  trace_.mix(applied);
+  trace_.line("node {} START incarnation {} from disk: view={} commit={} log={} applied={}", id,
+              node.replica->incarnation(), disk.hard.view, disk.hard.commit, disk.log.size(),
+              applied);
   handle_ready(id);
 }
 

@@ -30,6 +30,9 @@ struct ClusterOptions {
   NetworkFaults faults;
   double ready_crash = 0;  // probability that handling one Ready is cut short by a crash
   double eager_ready = 1;  // probability a replica handles its Ready right after each message
+  // Probability that a restart resumes from a checkpoint: the application keeps everything up
+  // to the durable commit point (ReplicaOptions::applied), instead of starting empty.
+  double restart_from_checkpoint = 0;
 };
 
 struct ClusterStats {

@@ -26,6 +26,7 @@ struct Profile {
   double submit_rate = 0;     // proposals per tick
   double tick_skip = 0;       // a replica's clock sometimes misses a tick
   double eager_ready = 1;
+  double restart_from_checkpoint = 0;
   paxos::ReplicaOptions replica;
 };
 
@@ -61,6 +62,7 @@ Profile pick_profile(Rng& rng, size_t replicas) {
   p.submit_rate = rng.pick(submits);
   p.tick_skip = rng.pick(skips);
   p.eager_ready = rng.pick(eagers);
+  p.restart_from_checkpoint = rng.chance(0.5) ? 0.3 : 0;
   static constexpr int heartbeats[] = {1, 1, 2};
   static constexpr int retries[] = {20, 5};
   // (batch, message, in-flight) byte limits: the defaults, tiny entries, and small messages and
@@ -83,11 +85,11 @@ Profile pick_profile(Rng& rng, size_t replicas) {
 std::string describe(const Profile& p) {
   return fmt::format(
       "drop={} dup={} delay={}..{} long={} reorder={} partition={} isolate={} oneway={} crash={} "
-      "max_down={} down<={} ready_crash={} submit/tick={} skip={} eager={} hb={} retry={} "
+      "max_down={} down<={} ready_crash={} checkpoint={} submit/tick={} skip={} eager={} hb={} retry={} "
       "batch={} msg={} inflight={}",
       p.faults.drop, p.faults.duplicate, p.faults.delay_min, p.faults.delay_max,
       p.faults.long_delay, p.faults.reorder, p.partition_rate, p.isolate_leader_rate, p.oneway_rate, p.crash_rate,
-      p.max_down, p.max_down_ticks, p.ready_crash, p.submit_rate, p.tick_skip, p.eager_ready,
+      p.max_down, p.max_down_ticks, p.ready_crash, p.restart_from_checkpoint, p.submit_rate, p.tick_skip, p.eager_ready,
       p.replica.heartbeat_ticks, p.replica.proposal_retry_ticks, p.replica.max_batch_bytes,
       p.replica.max_message_bytes, p.replica.max_inflight_bytes);
 }
@@ -117,6 +119,7 @@ class Scenario {
     o.faults = profile.faults;
     o.ready_crash = profile.ready_crash;
     o.eager_ready = profile.eager_ready;
+    o.restart_from_checkpoint = profile.restart_from_checkpoint;
     return o;
   }
 
@@ -312,6 +315,7 @@ RunResult run_simulation(const RunConfig& config) {
     result.submitted = c.stats().submits;
     result.committed_proposals = 0;
     for (const auto& [id, sub] : c.checker().submissions()) result.committed_proposals += c.checker().committed(id);
+    result.committed_copies = c.checker().committed_copies();
     result.crashes = c.stats().crashes;
     result.messages = c.stats().sent;
     result.leader_views = c.checker().views_with_leader();

@@ -31,6 +31,7 @@ struct RunResult {
   uint64_t committed_entries = 0;
   uint64_t submitted = 0;
   uint64_t committed_proposals = 0;
+  uint64_t committed_copies = 0;  // proposals in committed entries, retried copies included
   uint64_t crashes = 0;
   uint64_t messages = 0;
   uint64_t leader_views = 0;
