@@ -63,7 +63,7 @@ void EtcdCluster::check_alive() {
   for (std::size_t i = 0; i < members_.size(); ++i) {
     if (auto how = members_[i]->exited()) {
       throw std::runtime_error(
-          fmt::format("etcd member m{} {}; its log ends: {}", i, *how, members_[i]->log_tail()));
+          fmt::format("etcd member m{} {}; its log ends: {}", i, *how, members_[i]->log_tail(2)));
     }
   }
 }
