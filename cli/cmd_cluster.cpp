@@ -1,7 +1,10 @@
 // `lockstep cluster up|status|kill|restart|down`: the local cluster on one machine (cluster/).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/command_registry.h"
@@ -9,6 +12,8 @@
 #include "cluster/error.h"
 #include "cluster/manager.h"
 #include "cluster/spec.h"
+#include "common/config.h"
+#include "paxos/node/sync_client.h"
 
 namespace lockstep::cli {
 namespace {
@@ -52,6 +57,28 @@ cl::UpOptions up_options(const ClusterArgs& a, CLI::App& root) {
   return o;
 }
 
+// Role, view, commit, connections, divergences... of a replica, from its node's status (served
+// on the peer port); nothing when the node does not answer within half a second.
+cl::NodeStatusFn node_status_from(const std::string& config_path) {
+  auto config = std::make_shared<ClusterConfig>(load_config(config_path));
+  return [config](const std::string& host, int id) {
+    std::map<std::string, std::string> fields;
+    try {
+      const NodeConfig& n = config->node(static_cast<uint32_t>(id));
+      node::SyncClient client(host, n.peer_port, config->name, config->key, std::chrono::milliseconds(500));
+      std::optional<std::string> text = client.status();
+      if (!text) return fields;
+      nlohmann::json j = nlohmann::json::parse(*text);
+      for (const auto& [key, value] : j.items())
+        if (value.is_primitive()) fields[key] = value.is_string() ? value.get<std::string>() : value.dump();
+      if (!fields.count("connections") && fields.count("clients")) fields["connections"] = fields["clients"];
+    } catch (const std::exception&) {
+      // A node that does not answer shows "-" in the table; it is not an error of `status`.
+    }
+    return fields;
+  };
+}
+
 void add_config_option(CLI::App& cmd, ClusterArgs& a) {
   cmd.add_option("--config,-c", a.config, "cluster config (libconfig)")->capture_default_str();
 }
@@ -82,7 +109,7 @@ const bool registered = add_command([](CLI::App& root) {
   status->callback([args] {
     guarded([&] {
       cl::ClusterSpec spec = cl::load_cluster_spec(args->config);
-      cl::ClusterStatus st = cl::cluster_status(spec.name);
+      cl::ClusterStatus st = cl::cluster_status(spec.name, node_status_from(args->config));
       std::string out = args->json ? st.to_json() + "\n" : st.to_table();
       std::fputs(out.c_str(), stdout);
     });

@@ -107,7 +107,9 @@ std::vector<OwnedProcess> start_replica(const ClusterNames& names, ClusterState&
     if (!rt.cgroup_path.empty()) opt.cgroup_procs.push_back(leaf_procs_file(rt.cgroup_path, ReplicaCgroup::Leaf::node));
     opt.cwd = node.data_dir;
     opt.log_path = rs.node_log;
-    pid_t pid = spawn({options.lockstep_exe, "node", "--config", spec.config_path, "--id", std::to_string(node.id),
+    // Absolute: the node runs in the replica's data directory.
+    std::string config = fs::absolute(spec.config_path).string();
+    pid_t pid = spawn({options.lockstep_exe, "node", "--config", config, "--id", std::to_string(node.id),
                        "--app", app.name},
                       opt);
     rs.node = process_ref(pid);
@@ -203,7 +205,7 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
     cpu = find_cpu_hierarchy();
     log::info("CPU quota {} CPU per replica via {}", spec.cpu_quota, cpu->describe());
   } else {
-    log::warn("cpu_quota = 0 in {}: replicas run without a CPU quota", spec.config_path);
+    log::warn("cpu_quota_percent = 0 in {}: replicas run without a CPU quota", spec.config_path);
   }
   std::unique_ptr<Launcher> launcher = make_launcher(options.launcher);
 
@@ -308,7 +310,8 @@ std::vector<std::string> cluster_down(const std::string& cluster) {
   }
   if (state) {
     for (const auto& rs : state->replicas) {
-      for (const ProcessRef* ref : {&rs.server, &rs.node}) {
+      // The node first, so it does not see its server vanish while it still serves clients.
+      for (const ProcessRef* ref : {&rs.node, &rs.server}) {
         if (!process_alive(*ref)) continue;
         bool killed = stop_process(*ref, kStopTimeout);
         removed.push_back(fmt::format("process {} (replica {}){}", ref->pid, rs.id, killed ? " (SIGKILL)" : ""));
@@ -340,7 +343,7 @@ std::vector<std::string> cluster_down(const std::string& cluster) {
   return removed;
 }
 
-ClusterStatus cluster_status(const std::string& cluster) {
+ClusterStatus cluster_status(const std::string& cluster, const NodeStatusFn& node_status) {
   ClusterNames names(cluster);
   ClusterStatus st;
   st.cluster = cluster;
@@ -359,6 +362,7 @@ ClusterStatus cluster_status(const std::string& cluster) {
     r.service = service_address(rs, state->mode);
     r.server_running = process_alive(rs.server);
     r.node_running = process_alive(rs.node);
+    if (r.node_running && node_status) r.node = node_status(rs.host, rs.id);
     r.server_pid = rs.server.pid;
     r.node_pid = rs.node.pid;
     uint16_t port = state->mode == "orig" ? rs.server_port : rs.proxy_port;
@@ -381,7 +385,8 @@ std::string ClusterStatus::to_json() const {
                              {"node_running", r.node_running},
                              {"node_pid", r.node_pid},
                              {"serving", r.serving},
-                             {"cpu_quota", r.cpu_quota}});
+                             {"cpu_quota", r.cpu_quota},
+                             {"node", r.node}});
   }
   return nlohmann::json{{"cluster", cluster}, {"up", up},           {"ready", ready},
                         {"app", app},         {"mode", mode},       {"launcher", launcher},
@@ -393,16 +398,21 @@ std::string ClusterStatus::to_table() const {
   if (!up) return fmt::format("cluster {}: down\n", cluster);
   std::string out = fmt::format("cluster {}: app {}, mode {}, launcher {}{}\n", cluster, app, mode, launcher,
                                 ready ? "" : " (up did not finish)");
-  out += fmt::format("{:>3}  {:<21} {:<14} {:<14} {:<8} {}\n", "id", "service", "server", "node", "serving",
-                     "cpu quota (us/period)");
+  out += fmt::format("{:>3}  {:<21} {:<14} {:<14} {:<8} {:<9} {:>5} {:>9} {:>6} {:>5}  {}\n", "id", "service", "server",
+                     "node", "serving", "role", "view", "commit", "conns", "div", "cpu quota (us/period)");
   for (const auto& r : replicas) {
     auto proc = [](bool running, int pid) {
       if (pid == 0) return std::string("-");
       return running ? fmt::format("up ({})", pid) : std::string("dead");
     };
-    out += fmt::format("{:>3}  {:<21} {:<14} {:<14} {:<8} {}\n", r.id, r.service, proc(r.server_running, r.server_pid),
-                       proc(r.node_running, r.node_pid), r.serving ? "yes" : "no",
-                       r.cpu_quota.empty() ? "none" : r.cpu_quota);
+    auto field = [&r](const char* key) {
+      auto it = r.node.find(key);
+      return it == r.node.end() ? std::string("-") : it->second;
+    };
+    out += fmt::format("{:>3}  {:<21} {:<14} {:<14} {:<8} {:<9} {:>5} {:>9} {:>6} {:>5}  {}\n", r.id, r.service,
+                       proc(r.server_running, r.server_pid), proc(r.node_running, r.node_pid),
+                       r.serving ? "yes" : "no", field("role"), field("view"), field("commit"),
+                       field("connections"), field("divergences"), r.cpu_quota.empty() ? "none" : r.cpu_quota);
   }
   return out;
 }

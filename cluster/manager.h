@@ -8,6 +8,8 @@
 // separately: until it is registered, proxy_only stops with one line before creating anything.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,7 +37,13 @@ struct ReplicaStatus {
   int server_pid = 0;
   int node_pid = 0;
   std::string cpu_quota;      // as written to the cgroup, e.g. "50000 100000"
+  // From the node process (role, view, commit, clients, divergences, ...), when it answers.
+  std::map<std::string, std::string> node;
 };
+
+// Asks replica ID's node for its status fields; empty map if it does not answer. Supplied by
+// the caller, so this library does not depend on the node's client code.
+using NodeStatusFn = std::function<std::map<std::string, std::string>(const std::string& host, int id)>;
 
 struct ClusterStatus {
   std::string cluster;
@@ -57,7 +65,7 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
 // recorded or found by name. Idempotent. Returns one line per thing removed.
 std::vector<std::string> cluster_down(const std::string& cluster);
 
-ClusterStatus cluster_status(const std::string& cluster);
+ClusterStatus cluster_status(const std::string& cluster, const NodeStatusFn& node_status = {});
 
 // SIGKILLs replica ID's server and node (a crash); its namespace, cgroup and data stay.
 void cluster_kill(const std::string& cluster, int id);

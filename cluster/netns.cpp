@@ -1,5 +1,6 @@
 #include "cluster/netns.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -51,6 +52,33 @@ std::vector<int> netns_pids(const std::string& name) {
   return pids;
 }
 
+std::string interface_in_subnet(const std::string& address, int prefix_len) {
+  auto parse = [](const std::string& text, uint32_t& out) {
+    in_addr a{};
+    if (inet_pton(AF_INET, text.c_str(), &a) != 1) return false;
+    out = ntohl(a.s_addr);
+    return true;
+  };
+  auto mask = [](int len) { return len <= 0 ? 0u : ~uint32_t{0} << (32 - len); };
+  uint32_t ours;
+  if (!parse(address, ours)) return "";
+  RunResult r = run_capture({"ip", "-o", "-4", "addr", "show"});
+  std::istringstream lines(r.output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    // "7: lkb-x    inet 10.77.0.254/24 brd ... scope global lkb-x\ ..."
+    std::istringstream f(line);
+    std::string index, dev, family, cidr_text;
+    f >> index >> dev >> family >> cidr_text;
+    size_t slash = cidr_text.find('/');
+    uint32_t theirs;
+    if (family != "inet" || slash == std::string::npos || !parse(cidr_text.substr(0, slash), theirs)) continue;
+    int len = std::min(prefix_len, std::stoi(cidr_text.substr(slash + 1)));
+    if ((ours & mask(len)) == (theirs & mask(len))) return dev;
+  }
+  return "";
+}
+
 void delete_netns(const std::string& name) {
   if (netns_exists(name)) run_checked({"ip", "netns", "delete", name}, "deleting namespace " + name);
 }
@@ -66,6 +94,9 @@ void delete_link(const std::string& name) {
 Bridge::Bridge(std::string name, const std::string& gateway, int prefix_len) : name_(std::move(name)) {
   if (link_exists(name_))
     throw ClusterError(fmt::format("bridge {} already exists (run `lockstep cluster down` first)", name_));
+  if (std::string dev = interface_in_subnet(gateway, prefix_len); !dev.empty())
+    throw ClusterError(fmt::format("subnet of {}/{} is already used by interface {} (another cluster?)", gateway,
+                                   prefix_len, dev));
   run_checked({"ip", "link", "add", name_, "type", "bridge"}, "creating bridge " + name_);
   try {
     run_checked({"ip", "addr", "add", cidr(gateway, prefix_len), "dev", name_},

@@ -58,6 +58,10 @@ bool link_exists(const std::string& name);
 // PIDs of processes whose network namespace is NAME.
 std::vector<int> netns_pids(const std::string& name);
 
+// The root-namespace interface holding an address in ADDRESS/PREFIX_LEN's subnet (or whose
+// subnet contains it), or "" if none: two bridges on overlapping subnets would split the routes.
+std::string interface_in_subnet(const std::string& address, int prefix_len);
+
 // Deletes a namespace / link if it exists; missing is not an error.
 void delete_netns(const std::string& name);
 void delete_link(const std::string& name);

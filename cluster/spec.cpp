@@ -81,7 +81,7 @@ ClusterSpec from_config(const ClusterConfig& config) {
     node.data_dir = config.node_data_dir(n.id);
     spec.nodes.push_back(node);
   }
-  // The bridge takes .254 of the first node's /24; the replicas' subnet is the /16 around it.
+  // The bridge takes .254 of the first node's /24, which is the cluster subnet.
   if (!spec.nodes.empty() && is_ipv4(spec.nodes.front().host)) {
     uint32_t first = parse_ipv4(spec.nodes.front().host, "host");
     spec.gateway = format_ipv4((first & 0xffffff00u) | 254u);

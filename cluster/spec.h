@@ -33,7 +33,7 @@ struct ClusterSpec {
   std::string config_path;  // where it was loaded from (passed on to `lockstep node`)
   double cpu_quota = 0;     // CPUs per replica; 0 = no quota
   std::string gateway;      // bridge address in the root namespace
-  int prefix_len = 16;
+  int prefix_len = 24;     // the cluster subnet: gateway/prefix_len
   std::vector<NodeSpec> nodes;
 
   const NodeSpec& node(int id) const;  // throws UsageError for an unknown id
@@ -44,8 +44,8 @@ struct ClusterSpec {
 void validate(const ClusterSpec& spec);
 
 // The cluster part of the shared config (common/config.h). cpu_quota_percent becomes cpu_quota
-// (50 -> 0.5 CPU); node N's data lives in <storage.data_dir>/node-N; the gateway is .254 of
-// node 1's /24, on a /16.
+// (50 -> 0.5 CPU); node N's data lives in <storage.data_dir>/node-N; the cluster subnet is
+// node 1's /24 with the gateway at .254, so clusters in different /24s can run side by side.
 ClusterSpec from_config(const ClusterConfig& config);
 
 // load_config() + from_config() + validate(). Errors name the file (and line and field where

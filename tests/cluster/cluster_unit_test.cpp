@@ -168,14 +168,14 @@ uint64_t inode_of(const std::string& path) {
 
 TEST_F(ClusterKernel, NamespacesVethsAndBridgeComeAndGo) {
   {
-    Bridge bridge(names_.bridge(), "10.78.4.254", 16);
-    ReplicaNamespace ns1(names_.netns(1), names_.veth_host(1), bridge.name(), "10.78.4.1", 16, "10.78.4.254");
-    ReplicaNamespace ns2(names_.netns(2), names_.veth_host(2), bridge.name(), "10.78.4.2", 16, "10.78.4.254");
+    Bridge bridge(names_.bridge(), "10.78.4.254", 24);
+    ReplicaNamespace ns1(names_.netns(1), names_.veth_host(1), bridge.name(), "10.78.4.1", 24, "10.78.4.254");
+    ReplicaNamespace ns2(names_.netns(2), names_.veth_host(2), bridge.name(), "10.78.4.2", 24, "10.78.4.254");
     EXPECT_TRUE(netns_exists(names_.netns(1)));
     EXPECT_TRUE(link_exists(names_.veth_host(2)));
     EXPECT_TRUE(link_exists(names_.bridge()));
     // A second cluster object of the same name is refused, not merged.
-    EXPECT_THROW(Bridge(names_.bridge(), "10.78.4.254", 16), ClusterError);
+    EXPECT_THROW(Bridge(names_.bridge(), "10.78.4.254", 24), ClusterError);
 
     // A process started by the plain launcher lives in the namespace and is reachable from the
     // root namespace through the bridge.
@@ -200,8 +200,8 @@ TEST_F(ClusterKernel, NamespacesVethsAndBridgeComeAndGo) {
 
 TEST_F(ClusterKernel, ReleasedObjectsAreFoundByNameAfterACrash) {
   {
-    Bridge bridge(names_.bridge(), "10.78.4.254", 16);
-    ReplicaNamespace ns(names_.netns(3), names_.veth_host(3), bridge.name(), "10.78.4.3", 16, "10.78.4.254");
+    Bridge bridge(names_.bridge(), "10.78.4.254", 24);
+    ReplicaNamespace ns(names_.netns(3), names_.veth_host(3), bridge.name(), "10.78.4.3", 24, "10.78.4.254");
     ns.release();
     bridge.release();
   }
