@@ -6,6 +6,7 @@
 #include <string>
 #include <system_error>
 
+#include "common/bytes.h"
 #include "paxos/core/entry_codec.h"
 #include "paxos/storage/bdb_handles.h"
 #include "paxos/storage/checkpointer.h"
@@ -92,7 +93,33 @@ struct LogStore::Impl {
   bdb::DbPtr open_db(std::string_view file, uint32_t page_size);
   void check_format();
   Index find_last_index();
+  void delete_after(DbTxn* txn, Index from);
 };
+
+void LogStore::Impl::delete_after(DbTxn* txn, Index from) {
+  // One cursor walking forward: a fresh btree search per key was measured at 270 µs per entry
+  // in a large transaction (8 s for 30k entries, against 0.46 s this way).
+  Dbc* raw = nullptr;
+  check(log->cursor(txn, &raw, 0), "open cursor");
+  bdb::Cursor cursor(raw);
+  // DB_THREAD handles return into caller memory: an 8-byte key buffer (a longer key fails with
+  // DB_BUFFER_SMALL, which is corruption anyway) and no value bytes at all.
+  IndexKey key_bytes = encode_index_key(from + 1);
+  Dbt key(key_bytes.data(), static_cast<u_int32_t>(key_bytes.size()));
+  key.set_ulen(static_cast<u_int32_t>(key_bytes.size()));
+  key.set_flags(DB_DBT_USERMEM);
+  char none = 0;
+  Dbt value(&none, 0);
+  value.set_ulen(1);
+  value.set_flags(DB_DBT_USERMEM | DB_DBT_PARTIAL);
+  value.set_dlen(0);
+  int rc = cursor.get()->get(&key, &value, DB_SET_RANGE);
+  for (; rc == 0; rc = cursor.get()->get(&key, &value, DB_NEXT)) {
+    if (int del = cursor.get()->del(0); del != 0)
+      fail(fmt::format("delete entries after {}", from), del);
+  }
+  if (rc != DB_NOTFOUND) fail(fmt::format("delete entries after {}", from), rc);
+}
 
 void LogStore::Impl::open_env() {
   env.reset(new DbEnv(DB_CXX_NO_EXCEPTIONS));
@@ -102,8 +129,8 @@ void LogStore::Impl::open_env() {
         "set cache size");
   check(env->set_lg_bsize(options.log_buffer_bytes), "set log buffer size");
   check(env->set_lg_max(options.log_file_bytes), "set log file size");
-  // Log files older than the last checkpoint are deleted by BDB itself, so the directory holds
-  // about checkpoint_bytes of BDB log rather than the whole history. (This rules out
+  // Log files older than the last checkpoint are deleted (by BDB at log switches, and by the
+  // checkpointer), so the directory holds about checkpoint_bytes of BDB log, not the history. (This rules out
   // catastrophic recovery from old logs, which a replica does not need: peers have the data.)
   check(env->log_set_config(DB_LOG_AUTO_REMOVE, 1), "configure log removal");
   if (options.durability == Durability::write)
@@ -265,12 +292,7 @@ void LogStore::write(const std::optional<HardState>& hard, std::optional<Index> 
   s.check(s.env->txn_begin(nullptr, &raw, 0), "begin transaction");
   bdb::Txn txn(raw);
 
-  for (Index index = s.last_index; index > from; --index) {
-    auto key_bytes = encode_index_key(index);
-    Dbt key = input_dbt(key_bytes.data(), key_bytes.size());
-    int rc = s.log->del(txn.get(), &key, 0);
-    if (rc != 0 && rc != DB_NOTFOUND) s.fail(fmt::format("delete entry {}", index), rc);
-  }
+  if (from < s.last_index) s.delete_after(txn.get(), from);
 
   size_t bytes = 0;
   for (const auto& entry : append) {

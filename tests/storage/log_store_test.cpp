@@ -245,3 +245,24 @@ TEST(LogStore, UnusableDirectoryIsAClearError) {
 
 }  // namespace
 }  // namespace lockstep::paxos
+
+namespace lockstep::paxos {
+namespace {
+
+TEST(LogStore, HugeBatchAndHugeTruncation) {
+  // A follower catching up may persist tens of MB in one write(), and a view change may cut a
+  // long unacknowledged tail: one transaction each, touching thousands of pages.
+  TempDir dir;
+  auto store = LogStore::open(options_for(dir));
+  std::vector<EntryPtr> entries;
+  for (Index i = 1; i <= 30000; ++i) entries.push_back(make_entry(i, 1, 4, 256));
+  store.write(HardState{1, 1, 0, 1}, std::nullopt, entries);
+  EXPECT_EQ(store.last_index(), 30000u);
+  store.write(std::nullopt, 10, {make_entry(11, 2)});
+  entries.resize(10);
+  entries.push_back(make_entry(11, 2));
+  expect_log(store.load(), entries);
+}
+
+}  // namespace
+}  // namespace lockstep::paxos
