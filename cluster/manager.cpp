@@ -23,8 +23,9 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kStopTimeout = std::chrono::seconds(5);
-// Marks a data directory as created by lockstep, so `up` may wipe it and never wipes anything else.
-constexpr const char* kDataMarker = ".lockstep-app-data";
+// Marks a replica's data directory as created by `cluster up`, so the next `up` may wipe it (and
+// never wipes anything else).
+constexpr const char* kDataMarker = ".lockstep-cluster-data";
 
 bool is_mode(const std::string& m) { return m == "orig" || m == "proxy_only"; }
 
@@ -60,18 +61,32 @@ Vars server_vars(const NodeSpec& node, const AppDef& app, const std::string& dat
           {"app_dir", app.dir},      {"bin_dir", bin_dir()}};
 }
 
-// A fresh, empty data directory for the app. Refuses to wipe a directory lockstep did not create.
+// A fresh replica directory: `up` starts a new cluster, so the node's log of an earlier run and
+// the server's old data go together (a stale log replayed into a fresh server would be wrong).
+// Refuses to wipe a non-empty directory that `up` did not create.
 void fresh_data_dir(const std::string& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!fs::exists(dir + "/" + kDataMarker, ec) && !fs::is_empty(dir, ec))
-      throw ClusterError(fmt::format("data directory {} exists and was not created by lockstep; move it away", dir));
+      throw ClusterError(fmt::format("data directory {} exists and was not created by `lockstep cluster up`; "
+                                     "remove it or change storage.data_dir", dir));
     fs::remove_all(dir, ec);
     if (ec) throw ClusterError(fmt::format("removing {}: {}", dir, ec.message()));
   }
-  fs::create_directories(dir, ec);
-  if (ec) throw ClusterError(fmt::format("creating {}: {}", dir, ec.message()));
-  std::ofstream(dir + "/" + kDataMarker) << "created by lockstep cluster up; wiped on the next up\n";
+  for (const char* sub : {"", "/logs"}) {
+    fs::create_directories(dir + sub, ec);
+    if (ec) throw ClusterError(fmt::format("creating {}{}: {}", dir, sub, ec.message()));
+  }
+  std::ofstream(dir + "/" + kDataMarker) << "created by `lockstep cluster up`; wiped by the next up\n";
+}
+
+// The last non-empty line of a log, to put the process's own complaint into our one-line error.
+std::string last_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
 }
 
 void run_prepare(const AppDef& app, const Vars& vars, const std::string& log_path) {
@@ -80,7 +95,7 @@ void run_prepare(const AppDef& app, const Vars& vars, const std::string& log_pat
   RunResult r = run_capture(argv);
   std::ofstream(log_path, std::ios::app) << r.output;
   if (r.exit_code != 0) {
-    std::string line = r.output.substr(0, r.output.find('\n'));
+    std::string line = last_line(log_path);
     throw ClusterError(fmt::format("app {} prepare failed ({}): {}", app.name, log_path,
                                    line.empty() ? "exit " + std::to_string(r.exit_code) : line));
   }
@@ -131,15 +146,6 @@ std::vector<OwnedProcess> start_replica(const ClusterNames& names, ClusterState&
   save_state(names, state);
   log::info("replica {}: {} started ({} launcher, pid {})", node.id, app.name, launcher.kind(), pid);
   return owned;
-}
-
-// The last non-empty line of a log, to put the process's own complaint into our one-line error.
-std::string last_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return last;
 }
 
 void wait_ready_logged(const std::string& what, const std::string& host, uint16_t port, const ReadyCheck& check,
@@ -231,18 +237,14 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
     // Logs live beside the replica's data, not in the run directory, so they survive a failed up.
     rs.server_log = fmt::format("{}/logs/{}-server.log", n.data_dir, app.name);
     rs.node_log = fmt::format("{}/logs/node.log", n.data_dir);
-    std::error_code ec;
-    fs::create_directories(n.data_dir + "/logs", ec);
-    if (ec) throw ClusterError(fmt::format("creating {}/logs: {}", n.data_dir, ec.message()));
-    fs::remove(rs.server_log, ec);
-    fs::remove(rs.node_log, ec);
+    fresh_data_dir(n.data_dir);
     state.replicas.push_back(rs);
   }
 
   // Every object is recorded before it is created, so `down` finds it even if we die halfway.
-  // Until the end, the RAII owners below undo everything if anything fails.
-  // Declared first, so it runs last on failure: after the replica cgroups are gone, the now empty
-  // cluster cgroup (and the shared parent, if unused) and the state go too.
+  // Until the end, the RAII owners below undo everything if anything fails; this one is declared
+  // first so it runs last: once the replica cgroups are gone, the empty cluster cgroup (and the
+  // shared parent, if unused) and the state go too.
   struct UndoOnFailure {
     const ClusterNames& names;
     std::string cgroup_path;
@@ -281,8 +283,10 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
   for (size_t i = 0; i < nodes.size(); ++i) {
     const NodeSpec& n = nodes[i];
     std::string data_dir = app_data_dir(n, app);
-    fresh_data_dir(data_dir);
-    run_prepare(app, server_vars(n, app, data_dir), fmt::format("{}/r{}-prepare.log", names.run_dir(), n.id));
+    std::error_code ec;
+    fs::create_directories(data_dir, ec);
+    if (ec) throw ClusterError(fmt::format("creating {}: {}", data_dir, ec.message()));
+    run_prepare(app, server_vars(n, app, data_dir), fmt::format("{}/logs/{}-prepare.log", n.data_dir, app.name));
     for (auto& p : start_replica(names, state, spec, n, app, *launcher, options, runtimes[i]))
       processes.push_back(std::move(p));
   }

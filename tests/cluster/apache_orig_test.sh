@@ -8,7 +8,7 @@ CONFIG=$(dirname "$0")/apache.cfg DATA_DIR=/tmp/lockstep-test/tstapa
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
-"$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null
+fresh_start
 "$LOCKSTEP" cluster up --config "$CONFIG" --app apache --mode orig
 for page in dyn index.html; do
   out=$(ab -q -c 8 -n 2000 "http://10.78.2.1:9001/$page" 2>&1) || fail "ab failed: $out"

@@ -8,7 +8,7 @@ CONFIG=$dir/crash.cfg DATA_DIR=/tmp/lockstep-test/tstcrs
 source "$dir/lib.sh"
 trap cleanup EXIT
 
-"$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null
+fresh_start
 "$LOCKSTEP" cluster up --config "$CONFIG" --app never-ready --apps-dir "$dir/apps" --mode orig --launcher plain \
   >/dev/null 2>&1 &
 up_pid=$!

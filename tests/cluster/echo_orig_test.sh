@@ -8,7 +8,7 @@ CONFIG=$(dirname "$0")/echo.cfg DATA_DIR=/tmp/lockstep-test/tstecho
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
-"$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null
+fresh_start
 out=$("$LOCKSTEP" cluster up --config "$CONFIG" --app echo-mt --mode orig)
 [[ $out == "service 10.78.1.1:9001" ]] || fail "unexpected up output: $out"
 target=10.78.1.1:9001

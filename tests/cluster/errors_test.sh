@@ -8,6 +8,7 @@ dir=$(cd "$(dirname "$0")" && pwd)
 CONFIG=$dir/err.cfg DATA_DIR=/tmp/lockstep-test/tsterr
 source "$dir/lib.sh"
 trap cleanup EXIT
+fresh_start
 
 # expect CODE PATTERN -- command...
 expect() {
@@ -40,6 +41,13 @@ for launcher in lxc plain; do
     "$LOCKSTEP" cluster up --config "$CONFIG" --app exits-at-once --apps-dir "$dir/apps" --launcher $launcher
   assert_nothing_left tsterr tsterr
 done
+# Data that `up` did not create is never wiped.
+rm -rf "$DATA_DIR" && mkdir -p "$DATA_DIR/node-1" && echo precious >"$DATA_DIR/node-1/file"
+expect 1 "data directory $DATA_DIR/node-1 exists and was not created by" -- \
+  "$LOCKSTEP" cluster up --config "$CONFIG" --app echo-mt
+[[ -f $DATA_DIR/node-1/file ]] || fail "foreign data was removed"
+assert_nothing_left tsterr tsterr
+rm -rf "$DATA_DIR"
 expect 2 "unknown launcher 'docker'" -- "$LOCKSTEP" cluster up --config "$CONFIG" --app echo-mt --launcher docker
 assert_nothing_left tsterr tsterr
 echo PASS

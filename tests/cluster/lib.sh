@@ -12,6 +12,12 @@ cluster_name() {
   sed -n 's/^name = "\([^"]*\)";.*/\1/p' "$CONFIG"
 }
 
+# Removes what an earlier run of the same test may have left (its cluster and its data).
+fresh_start() {
+  "$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null
+  rm -rf "${DATA_DIR:?}"
+}
+
 cleanup() {
   local rc=$?
   "$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null 2>&1 || true

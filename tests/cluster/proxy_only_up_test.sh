@@ -13,7 +13,7 @@ if ! "$LOCKSTEP" node --help 2>/dev/null | grep -q -- "--app"; then
 fi
 trap cleanup EXIT
 
-"$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null
+fresh_start
 out=$("$LOCKSTEP" cluster up --config "$CONFIG" --app echo-mt --mode proxy_only)
 [[ $(grep -c '^service 10.78.6.[123]:8001$' <<<"$out") == 3 ]] || fail "unexpected up output: $out"
 status=$("$LOCKSTEP" cluster status --config "$CONFIG" --json)
