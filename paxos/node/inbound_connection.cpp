@@ -11,6 +11,10 @@ InboundConnection::InboundConnection(Node& node, uint64_t id, BuffereventPtr bev
     : node_(node), id_(id), bev_(std::move(bev)), remote_(std::move(remote)) {
   bufferevent_setcb(bev_.get(), &InboundConnection::on_read, nullptr, &InboundConnection::on_event, this);
   bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  // Until it says who it is, a connection gets little patience: a peer port held open by
+  // half-sent Hellos would otherwise cost a descriptor each, forever.
+  timeval hello_timeout{10, 0};
+  bufferevent_set_timeouts(bev_.get(), &hello_timeout, nullptr);
 }
 
 void InboundConnection::send_result(const wire::SubmitResult& result) {
@@ -42,6 +46,10 @@ void InboundConnection::on_read(bufferevent* bev, void* self) {
 
 void InboundConnection::on_event(bufferevent*, short what, void* self) {
   auto* conn = static_cast<InboundConnection*>(self);
+  if (what & BEV_EVENT_TIMEOUT) {
+    conn->reject("no Hello within 10 s");
+    return;
+  }
   if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) conn->node_.on_connection_closed(conn->id_);
 }
 
@@ -70,6 +78,7 @@ bool InboundConnection::handle_frame(wire::FrameKind kind, std::string_view payl
       } else {
         state_ = State::Client;
       }
+      bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
       return true;
     }
     case State::Peer: {
