@@ -47,6 +47,7 @@ class Workload {
   }
 
   uint64_t count() const { return count_; }
+  View view() const { return view_; }
   const std::vector<EntryPtr>& log() const { return log_; }
 
  private:
@@ -56,7 +57,7 @@ class Workload {
 };
 
 bool matches(const RestoredState& restored, const Workload& model) {
-  if (!(restored.hard == HardState{restored.hard.view, 1, model.log().size(), model.count()}))
+  if (!(restored.hard == HardState{model.view(), 1, model.log().size(), model.count()}))
     return false;
   if (restored.log.size() != model.log().size()) return false;
   for (size_t i = 0; i < restored.log.size(); ++i)
