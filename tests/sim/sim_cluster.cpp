@@ -127,6 +127,10 @@ void Cluster::handle_ready(NodeId id) {
 
     CrashPoint crash_at = CrashPoint::None;
     if (rng_.chance(options_.ready_crash)) crash_at = static_cast<CrashPoint>(1 + rng_.below(3));
+    if (r.role() == paxos::Role::Leader && !ready.append.empty() &&
+        rng_.chance(options_.leader_append_crash)) {
+      crash_at = CrashPoint::AfterPersist;
+    }
     if (crash_at == CrashPoint::BeforePersist) {
       crash(id, "before persisting a Ready");
       return;

@@ -33,6 +33,9 @@ struct ClusterOptions {
   // Probability that a restart resumes from a checkpoint: the application keeps everything up
   // to the durable commit point (ReplicaOptions::applied), instead of starting empty.
   double restart_from_checkpoint = 0;
+  // Probability that a leader crashes right after persisting new entries, before sending them:
+  // entries then exist on one disk only, the divergent tails that view changes must resolve.
+  double leader_append_crash = 0;
 };
 
 struct ClusterStats {
@@ -60,7 +63,11 @@ class Cluster {
   Network& network() { return network_; }
   const ClusterStats& stats() const { return stats_; }
   Trace& trace() { return trace_; }
-  void set_ready_crash(double p) { options_.ready_crash = p; }
+  // From here on no crash is injected inside the Ready contract.
+  void stop_ready_crashes() {
+    options_.ready_crash = 0;
+    options_.leader_append_crash = 0;
+  }
 
   paxos::ProposalId submit(paxos::NodeId id, std::string data);
   void tick(paxos::NodeId id);

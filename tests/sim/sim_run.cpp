@@ -27,6 +27,7 @@ struct Profile {
   double tick_skip = 0;       // a replica's clock sometimes misses a tick
   double eager_ready = 1;
   double restart_from_checkpoint = 0;
+  double leader_append_crash = 0;
   paxos::ReplicaOptions replica;
 };
 
@@ -39,7 +40,7 @@ Profile pick_profile(Rng& rng, size_t replicas) {
   static constexpr double partitions[] = {0, 0.01, 0.03};
   static constexpr double isolations[] = {0, 0.01, 0.03};
   static constexpr double oneways[] = {0, 0, 0.01};
-  static constexpr double crashes[] = {0, 0.002, 0.006, 0.015};
+  static constexpr double crashes[] = {0, 0.002, 0.006, 0.015, 0.05};
   static constexpr double ready_crashes[] = {0, 0, 0.002, 0.01};
   static constexpr double submits[] = {0.2, 1, 4};
   static constexpr double skips[] = {0, 0, 0.1};
@@ -63,6 +64,8 @@ Profile pick_profile(Rng& rng, size_t replicas) {
   p.tick_skip = rng.pick(skips);
   p.eager_ready = rng.pick(eagers);
   p.restart_from_checkpoint = rng.chance(0.5) ? 0.3 : 0;
+  static constexpr double append_crashes[] = {0, 0, 0.02, 0.1, 0.3};
+  p.leader_append_crash = rng.pick(append_crashes);
   static constexpr int heartbeats[] = {1, 1, 2};
   static constexpr int retries[] = {20, 5};
   // (batch, message, in-flight) byte limits: the defaults, tiny entries, and small messages and
@@ -85,11 +88,11 @@ Profile pick_profile(Rng& rng, size_t replicas) {
 std::string describe(const Profile& p) {
   return fmt::format(
       "drop={} dup={} delay={}..{} long={} reorder={} partition={} isolate={} oneway={} crash={} "
-      "max_down={} down<={} ready_crash={} checkpoint={} submit/tick={} skip={} eager={} hb={} retry={} "
+      "max_down={} down<={} ready_crash={} leader_append_crash={} checkpoint={} submit/tick={} skip={} eager={} hb={} retry={} "
       "batch={} msg={} inflight={}",
       p.faults.drop, p.faults.duplicate, p.faults.delay_min, p.faults.delay_max,
       p.faults.long_delay, p.faults.reorder, p.partition_rate, p.isolate_leader_rate, p.oneway_rate, p.crash_rate,
-      p.max_down, p.max_down_ticks, p.ready_crash, p.restart_from_checkpoint, p.submit_rate, p.tick_skip, p.eager_ready,
+      p.max_down, p.max_down_ticks, p.ready_crash, p.leader_append_crash, p.restart_from_checkpoint, p.submit_rate, p.tick_skip, p.eager_ready,
       p.replica.heartbeat_ticks, p.replica.proposal_retry_ticks, p.replica.max_batch_bytes,
       p.replica.max_message_bytes, p.replica.max_inflight_bytes);
 }
@@ -120,6 +123,7 @@ class Scenario {
     o.ready_crash = profile.ready_crash;
     o.eager_ready = profile.eager_ready;
     o.restart_from_checkpoint = profile.restart_from_checkpoint;
+    o.leader_append_crash = profile.leader_append_crash;
     return o;
   }
 
@@ -212,7 +216,7 @@ class Scenario {
     cluster_.network().heal();
     // Links are FIFO from here on, as the node's TCP connections are.
     cluster_.network().set_faults(NetworkFaults{.delay_min = 1, .delay_max = 2, .reorder = false});
-    cluster_.set_ready_crash(0);
+    cluster_.stop_ready_crashes();
     for (NodeId id = 1; id <= config_.replicas; ++id) cluster_.restart(id);
     for (NodeId id = 1; id <= config_.replicas; ++id) {
       cluster_.submit(id, fmt::format("{}:heal:{}", config_.seed, id));
