@@ -44,8 +44,10 @@ void env_str(const char* name, char* out, size_t size) {
 
 void read_options() {
   Options& o = g.opt;
+  memcpy(o.process_index, "0", 2);
+  env_str("LOCKSTEP_DMT_PROCESS_INDEX", o.process_index, sizeof o.process_index);
   o.ns_per_turn = env_u64("LOCKSTEP_DMT_NS_PER_TURN", 1000, 1, 1000000000ull);
-  o.spin = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_SPIN", 2000, 0, 100000000));
+  o.spin = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_SPIN", 1000, 0, 100000000));
   o.watchdog_s = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_WATCHDOG_S", 10, 0, 86400));
   o.stall_abort = env_u64("LOCKSTEP_DMT_STALL_ABORT", 0, 0, 1) == 1;
   o.disabled = env_u64("LOCKSTEP_DMT_DISABLE", 0, 0, 1) == 1;
@@ -61,8 +63,6 @@ void read_options() {
   }
   env_str("LOCKSTEP_DMT_TRACE", o.trace_path, sizeof o.trace_path);
   env_str("LOCKSTEP_DMT_REPORT", o.report_path, sizeof o.report_path);
-  memcpy(o.process_index, "0", 2);
-  env_str("LOCKSTEP_DMT_PROCESS_INDEX", o.process_index, sizeof o.process_index);
 }
 
 void resolve_one(void** slot, const char* name) {
