@@ -434,9 +434,7 @@ void cluster_kill(const std::string& cluster, int id) {
     for (int pid : cgroup_subtree_pids(fmt::format("{}/r{}", state->cgroup_path, id))) pids.push_back(pid);
   for (int pid : netns_pids(names.netns(id))) pids.push_back(pid);
   kill_all(pids, kStopTimeout);
-  rs->server = {};
-  rs->node = {};
-  save_state(names, *state);
+  // The references stay, so status shows the processes as dead rather than never started.
 }
 
 void cluster_restart(const ClusterSpec& spec, int id, const UpOptions& options) {
