@@ -28,11 +28,14 @@ std::string random_key() {
 LocalCluster::LocalCluster(const LocalClusterOptions& options) : options_(options) {
   if (options.replicas < 1 || options.replicas % 2 == 0) throw std::runtime_error("replicas must be 1, 3, 5 or 7");
   dir_ = std::make_unique<TempDir>("lockstep-cluster");
-  std::vector<uint16_t> ports = free_loopback_ports(options.replicas);
+  int n = options.replicas;
+  std::vector<uint16_t> ports = free_loopback_ports(options.free_service_ports ? 3 * n : n);
   std::string nodes;
-  for (int i = 0; i < options.replicas; ++i) {
+  for (int i = 0; i < n; ++i) {
+    uint16_t proxy_port = options.free_service_ports ? ports[n + i] : 20000 + i;
+    uint16_t server_port = options.free_service_ports ? ports[2 * n + i] : 21000 + i;
     nodes += fmt::format("{}{{ id = {}; host = \"127.0.0.1\"; peer_port = {}; proxy_port = {}; server_port = {}; }}",
-                         i ? ",\n  " : "  ", i + 1, ports[i], 20000 + i, 21000 + i);
+                         i ? ",\n  " : "  ", i + 1, ports[i], proxy_port, server_port);
   }
   config_path_ = dir_->path() / "cluster.cfg";
   std::ofstream(config_path_) << fmt::format(
@@ -57,10 +60,10 @@ std::vector<uint16_t> LocalCluster::ports() const {
 
 void LocalCluster::start(uint32_t id) {
   if (running(id)) return;
-  nodes_[id] = std::make_unique<ChildProcess>(
-      std::vector<std::string>{options_.lockstep_binary.string(), "node", "--config", config_path_.string(),
-                               "--id", std::to_string(id), "--log-level", options_.log_level},
-      dir_->path() / fmt::format("node{}.log", id));
+  std::vector<std::string> argv{options_.lockstep_binary.string(), "node", "--config", config_path_.string(),
+                                "--id", std::to_string(id), "--log-level", options_.log_level};
+  argv.insert(argv.end(), options_.node_args.begin(), options_.node_args.end());
+  nodes_[id] = std::make_unique<ChildProcess>(std::move(argv), dir_->path() / fmt::format("node{}.log", id));
 }
 
 void LocalCluster::kill(uint32_t id) {

@@ -24,6 +24,8 @@ struct LocalClusterOptions {
   std::filesystem::path lockstep_binary = "/proc/self/exe";
   std::chrono::milliseconds ready_timeout{30000};
   std::string log_level = "info";
+  std::vector<std::string> node_args;  // extra `lockstep node` flags, e.g. {"--proxy"}
+  bool free_service_ports = false;     // free proxy/server ports instead of 20000+i / 21000+i
 };
 
 class LocalCluster {

@@ -1,0 +1,329 @@
+// The apply side of the proxy, the same on every replica: committed batches in log order become
+// operations on connections to the local server; reply bytes are hashed, and the origin's are
+// forwarded to its client.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/bytes.h"
+#include "common/log.h"
+#include "proxy/proxy.h"
+
+namespace lockstep::proxy {
+namespace {
+
+constexpr size_t kMaxSingleRead = 256 * 1024;
+constexpr size_t kMaxHeldPerOrigin = 4096;
+
+bool covered(const ConnId& id, const ConnId& bound) {
+  return id.node == bound.node &&
+         (id.incarnation < bound.incarnation || (id.incarnation == bound.incarnation && id.counter <= bound.counter));
+}
+
+}  // namespace
+
+void Proxy::apply(const paxos::CommittedProposal& committed) {
+  std::string_view payload = committed.proposal->data;
+  if (!is_batch(payload)) {
+    ++counters_.foreign_proposals;  // e.g. readiness probes submitted by clients of the log
+    return;
+  }
+  ByteReader header(payload);
+  header.u32();
+  header.u8();
+  uint64_t seq = header.u64();
+  const paxos::ProposalId& pid = committed.proposal->id;
+  if (!header.ok()) {
+    ++counters_.batches_rejected;
+    log::warn("proxy: rejected a batch from node {} at index {}: short header", pid.origin, committed.index);
+    return;
+  }
+  auto key = std::make_pair(pid.origin, pid.incarnation);
+  auto [next, inserted] = next_batch_.try_emplace(key, 1);
+  if (seq < next->second) {
+    ++counters_.events_ignored;
+    return;
+  }
+  if (seq > next->second) {
+    // An earlier batch of this origin is not committed yet (a retry after a leader change):
+    // keep this one until it is, so a connection's bytes keep their order.
+    auto& held = held_[key];
+    if (held.size() >= kMaxHeldPerOrigin) {
+      ++counters_.batches_rejected;
+      log::warn("proxy: dropping batch {} of node {}: {} batches already waiting", seq, pid.origin, held.size());
+      return;
+    }
+    held.emplace(seq, std::string(payload));
+    ++counters_.batches_held;
+    return;
+  }
+  ConnId origin{pid.origin, pid.incarnation, 0};
+  apply_batch(origin, seq, payload);
+  uint64_t expect = seq + 1;
+  auto h = held_.find(key);
+  while (h != held_.end() && !h->second.empty() && h->second.begin()->first == expect) {
+    std::string later = std::move(h->second.begin()->second);
+    h->second.erase(h->second.begin());
+    apply_batch(origin, expect, later);
+    ++expect;
+    h = held_.find(key);
+  }
+  if (h != held_.end() && h->second.empty()) held_.erase(h);
+  next_batch_[key] = expect;
+}
+
+void Proxy::apply_batch(const ConnId& origin, uint64_t seq, std::string_view payload) {
+  std::string error;
+  if (!decode_batch(payload, decoded_, error)) {
+    ++counters_.batches_rejected;
+    log::warn("proxy: rejected batch {} of node {}: {}", seq, origin.node, error);
+    return;
+  }
+  ++counters_.batches_applied;
+  for (const Event& e : decoded_.events) apply_event(e);
+}
+
+void Proxy::apply_event(const Event& e) {
+  ++counters_.events_applied;
+  switch (e.type) {
+    case EventType::Connect:
+      apply_connect(e.conn);
+      return;
+    case EventType::Data:
+      apply_data(e);
+      return;
+    case EventType::Shutdown:
+      apply_shutdown(e.conn);
+      return;
+    case EventType::Close: {
+      auto it = servers_.find(e.conn);
+      if (it == servers_.end()) {
+        ++counters_.events_ignored;
+        return;
+      }
+      apply_close(*it->second);
+      return;
+    }
+    case EventType::Digest:
+      apply_digest(e);
+      return;
+    case EventType::OriginDown:
+      apply_origin_down(e.conn);
+      return;
+  }
+}
+
+void Proxy::apply_connect(const ConnId& id) {
+  auto floor = down_floor_.find(id.node);
+  if (servers_.count(id) || (floor != down_floor_.end() && covered(id, floor->second))) {
+    ++counters_.events_ignored;
+    return;
+  }
+  auto s = std::make_unique<ServerConn>();
+  s->owner = this;
+  s->id = id;
+  s->hash.reset(XXH3_createState());
+  XXH3_64bits_reset(s->hash.get());
+  s->next_digest = options_.digest_interval;
+  s->bev.reset(bufferevent_socket_new(node_.base(), -1, BEV_OPT_CLOSE_ON_FREE));
+  ServerConn& ref = *s;
+  servers_.emplace(id, std::move(s));
+  if (!ref.bev) {
+    server_failed(ref, "cannot create a socket");
+    return;
+  }
+  bufferevent* bev = ref.bev.get();
+  bufferevent_setcb(bev, &Proxy::on_server_read, &Proxy::on_server_write, &Proxy::on_server_event, &ref);
+  bufferevent_set_max_single_read(bev, kMaxSingleRead);
+  bufferevent_set_max_single_write(bev, kMaxSingleRead);
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
+  if (bufferevent_socket_connect(bev, reinterpret_cast<sockaddr*>(&server_addr_), server_addrlen_) < 0)
+    server_failed(ref, "connect failed");
+}
+
+void Proxy::apply_data(const Event& e) {
+  if (is_mine(e.conn)) {
+    size_t n = e.data.size();
+    inflight_total_ -= std::min(inflight_total_, n);
+    auto it = clients_.find(e.conn.counter);
+    if (it != clients_.end()) it->second->inflight -= std::min(it->second->inflight, n);
+  }
+  auto it = servers_.find(e.conn);
+  if (it == servers_.end() || it->second->dead || it->second->write_shut || !it->second->bev) {
+    ++counters_.events_ignored;
+    return;
+  }
+  // The one copy on the apply path: from the committed entry into the socket buffer.
+  bufferevent_write(it->second->bev.get(), e.data.data(), e.data.size());
+  if (Client* c = origin_client(e.conn)) update_reading(*c);
+}
+
+void Proxy::try_shut_server(ServerConn& s) {
+  if (!s.shut_pending || s.write_shut || !s.connected || !s.bev) return;
+  if (evbuffer_get_length(bufferevent_get_output(s.bev.get())) > 0) return;  // on_server_write retries
+  shutdown(bufferevent_getfd(s.bev.get()), SHUT_WR);
+  s.write_shut = true;
+}
+
+void Proxy::apply_shutdown(const ConnId& id) {
+  auto it = servers_.find(id);
+  if (it == servers_.end() || it->second->dead) {
+    ++counters_.events_ignored;
+    return;
+  }
+  it->second->shut_pending = true;
+  try_shut_server(*it->second);
+}
+
+void Proxy::apply_close(ServerConn& s) {
+  if (s.dead || s.server_eof) {
+    free_server(s.id);
+    return;
+  }
+  // The queued bytes still go out, then the write side is shut; the server's remaining reply
+  // is read (and hashed) until its EOF or the linger time, whichever comes first.
+  s.closing = true;
+  s.shut_pending = true;
+  s.linger_until = std::chrono::steady_clock::now() + options_.linger;
+  try_shut_server(s);
+}
+
+void Proxy::apply_digest(const Event& e) {
+  Divergence d;
+  if (!digests_.add(e.conn, e.replica, e.offset, e.hash, e.final, d)) return;
+  ++counters_.divergences;
+  log::warn("proxy: DIVERGENCE on connection {} ({} digest): replica {} has {} bytes hash {:016x}, "
+            "replica {} has {} bytes hash {:016x}",
+            to_string(d.conn), d.final ? "final" : "periodic", d.replica_a, d.offset_a, d.hash_a, d.replica_b,
+            d.offset_b, d.hash_b);
+}
+
+void Proxy::apply_origin_down(const ConnId& bound) {
+  ++counters_.origin_down_applied;
+  auto floor = down_floor_.find(bound.node);
+  if (floor == down_floor_.end() || floor->second < bound) down_floor_[bound.node] = bound;
+  std::vector<ConnId> hit;
+  for (const auto& [id, s] : servers_)
+    if (covered(id, bound) && !s->closing) hit.push_back(id);
+  for (const ConnId& id : hit) {
+    auto it = servers_.find(id);
+    if (it != servers_.end()) apply_close(*it->second);
+  }
+  // This node's own clients, if the others decided it was down (e.g. it was cut off).
+  if (bound.node == self_) {
+    for (auto it = clients_.begin(); it != clients_.end();) {
+      if (covered(it->second->id, bound)) {
+        it = clients_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->first.first == bound.node && it->first.second < bound.incarnation) {
+      it = held_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  log::info("proxy: ORIGIN_DOWN {}: closed {} connections", to_string(bound), hit.size());
+}
+
+void Proxy::hash_reply(ServerConn& s, evbuffer* in) {
+  int n = evbuffer_peek(in, -1, nullptr, nullptr, 0);
+  if (n <= 0) return;
+  iov_.resize(static_cast<size_t>(n));
+  n = evbuffer_peek(in, -1, nullptr, iov_.data(), n);
+  for (int i = 0; i < n; ++i) {
+    const char* p = static_cast<const char*>(iov_[i].iov_base);
+    size_t len = iov_[i].iov_len;
+    while (len > 0) {
+      size_t take = std::min<uint64_t>(len, s.next_digest - s.reply_bytes);
+      XXH3_64bits_update(s.hash.get(), p, take);
+      s.reply_bytes += take;
+      p += take;
+      len -= take;
+      if (s.reply_bytes == s.next_digest) {
+        queue(Op{.type = EventType::Digest, .conn = s.id, .replica = self_, .offset = s.reply_bytes,
+                 .hash = XXH3_64bits_digest(s.hash.get())});
+        s.next_digest += options_.digest_interval;
+      }
+    }
+  }
+}
+
+void Proxy::on_server_read(bufferevent* bev, void* arg) {
+  auto* s = static_cast<ServerConn*>(arg);
+  Proxy* self = s->owner;
+  evbuffer* in = bufferevent_get_input(bev);
+  self->hash_reply(*s, in);
+  Client* c = self->origin_client(s->id);
+  if (!c) {
+    evbuffer_drain(in, evbuffer_get_length(in));  // not the origin (or its client left): drain
+    return;
+  }
+  evbuffer* out = bufferevent_get_output(c->bev.get());
+  evbuffer_add_buffer(out, in);  // moves the chains, no copy
+  if (evbuffer_get_length(out) > self->options_.client_output_limit) bufferevent_disable(bev, EV_READ);
+}
+
+void Proxy::on_server_write(bufferevent*, void* arg) {
+  auto* s = static_cast<ServerConn*>(arg);
+  Proxy* self = s->owner;
+  self->try_shut_server(*s);
+  if (Client* c = self->origin_client(s->id)) self->update_reading(*c);
+}
+
+void Proxy::on_server_event(bufferevent* bev, short what, void* arg) {
+  auto* s = static_cast<ServerConn*>(arg);
+  Proxy* self = s->owner;
+  if (what & BEV_EVENT_CONNECTED) {
+    s->connected = true;
+    int one = 1;
+    setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    self->try_shut_server(*s);
+    return;
+  }
+  if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING)) {
+    self->server_eof(*s);
+    return;
+  }
+  if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+    self->server_failed(*s, s->connected ? "connection reset" : "connection refused");
+  }
+}
+
+void Proxy::server_eof(ServerConn& s) {
+  evbuffer* in = bufferevent_get_input(s.bev.get());
+  if (evbuffer_get_length(in) > 0) on_server_read(s.bev.get(), &s);
+  s.server_eof = true;
+  bufferevent_disable(s.bev.get(), EV_READ);
+  // The final digest: every reply byte the server sent on this connection.
+  queue(Op{.type = EventType::Digest, .conn = s.id, .replica = self_, .offset = s.reply_bytes,
+           .hash = XXH3_64bits_digest(s.hash.get()), .final = true});
+  if (Client* c = origin_client(s.id)) {
+    c->server_eof = true;
+    bufferevent_setwatermark(c->bev.get(), EV_WRITE, 0, 0);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev.get())) == 0) {
+      shutdown(bufferevent_getfd(c->bev.get()), SHUT_WR);
+      c->write_shut = true;
+      maybe_finish_client(*c);
+    }
+  }
+  if (s.closing) free_server(s.id);
+}
+
+void Proxy::server_failed(ServerConn& s, const char* why) {
+  if (!s.connected) ++counters_.server_connect_failures;
+  log::debug("proxy: server connection {}: {}", to_string(s.id), why);
+  s.dead = true;
+  s.bev.reset();
+  if (Client* c = origin_client(s.id)) client_gone(*c);
+  if (s.closing) free_server(s.id);
+}
+
+void Proxy::free_server(const ConnId& id) { servers_.erase(id); }
+
+}  // namespace lockstep::proxy

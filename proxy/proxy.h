@@ -1,0 +1,191 @@
+// The proxy inside a node process: turns client connections on the node's proxy port into
+// log events, and applies the committed events of every connection to the local server.
+//
+// Origin side (this replica accepted the client): the client's CONNECT, DATA, SHUTDOWN and
+// CLOSE are batched per loop iteration into one proposal (Node::propose). Nothing is written to
+// the server before it is committed: the origin applies its own events from the log like every
+// other replica, and forwards its server's reply bytes to the client.
+// Apply side (every replica, in log order): CONNECT opens a TCP connection to the local server,
+// DATA writes, SHUTDOWN half-closes, CLOSE closes (after the queued bytes, then waits briefly for
+// the server's last bytes so the final digest covers them). Reply bytes are hashed (xxh3) on
+// every replica; DIGEST events carry the hashes through the log and a mismatch is a divergence.
+// ORIGIN_DOWN closes the connections of a failed origin everywhere at one log position.
+//
+// Everything runs on the node's libevent loop; no threads, no locks.
+#pragma once
+
+#include <xxh3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "paxos/node/libevent_handles.h"
+#include "paxos/node/node.h"
+#include "proxy/digest_book.h"
+#include "proxy/events.h"
+
+namespace lockstep::proxy {
+
+struct ProxyOptions {
+  std::string app;                              // informational: shown in the status JSON
+  size_t conn_inflight_limit = 4u << 20;        // per client: proposed, not yet written to the server
+  size_t global_inflight_limit = 64u << 20;     // all clients together
+  size_t client_output_limit = 4u << 20;        // reply bytes queued for a client before pausing the server
+  size_t read_chunk = 1u << 20;                 // most bytes taken from one socket per loop iteration
+  size_t max_batch_bytes = 1u << 20;            // a proposal is cut when it grows past this
+  uint64_t digest_interval = 4u << 20;          // a DIGEST every this many reply bytes
+  std::chrono::milliseconds linger{5000};       // after CLOSE, how long to wait for the server's EOF
+  std::chrono::milliseconds down_after{0};      // peer silent this long => ORIGIN_DOWN (0: election max)
+  std::chrono::milliseconds timer{50};          // housekeeping period
+};
+
+struct ProxyCounters {
+  uint64_t accepted = 0;            // client connections accepted here
+  uint64_t batches_proposed = 0;
+  uint64_t bytes_proposed = 0;
+  uint64_t batches_applied = 0;
+  uint64_t batches_rejected = 0;    // committed proxy batches that failed to decode
+  uint64_t batches_held = 0;        // applied later because an earlier batch of the origin was missing
+  uint64_t foreign_proposals = 0;   // committed proposals that are not proxy batches
+  uint64_t events_applied = 0;
+  uint64_t events_ignored = 0;      // for unknown / already closed connections
+  uint64_t server_connect_failures = 0;
+  uint64_t origin_down_proposed = 0;
+  uint64_t origin_down_applied = 0;
+  uint64_t digests_proposed = 0;
+  uint64_t divergences = 0;
+};
+
+class Proxy {
+ public:
+  // Listens on the node's proxy_port and hooks into node's apply and status. Throws
+  // std::runtime_error (one line) if the port cannot be bound.
+  Proxy(node::Node& node, ProxyOptions options);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  const ProxyCounters& counters() const { return counters_; }
+
+ private:
+  struct Client;
+  struct ServerConn;
+  struct XxhFree {
+    void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
+  };
+  using HashState = std::unique_ptr<XXH3_state_t, XxhFree>;
+
+  // One client connection accepted here (origin side).
+  struct Client {
+    Proxy* owner = nullptr;
+    ConnId id;
+    node::BuffereventPtr bev;
+    size_t inflight = 0;        // DATA bytes proposed and not yet applied
+    bool queued = false;        // in ops_ for its input already
+    bool read_eof = false;      // client half-closed; SHUTDOWN proposed
+    bool reading = true;
+    bool server_eof = false;    // the server closed its side: pass it on once output is flushed
+    bool write_shut = false;
+    bool gone = false;          // error / done: CLOSE proposed, freed at the next flush
+  };
+  // One connection to the local server (every replica), driven by committed events.
+  struct ServerConn {
+    Proxy* owner = nullptr;
+    ConnId id;
+    node::BuffereventPtr bev;
+    HashState hash;
+    uint64_t reply_bytes = 0;
+    uint64_t next_digest = 0;
+    bool connected = false;
+    bool dead = false;          // refused / reset: further events are ignored
+    bool shut_pending = false;  // SHUTDOWN applied: shut the write side once output drains
+    bool write_shut = false;
+    bool closing = false;       // CLOSE applied: lingering for the server's EOF
+    bool server_eof = false;
+    std::chrono::steady_clock::time_point linger_until;
+  };
+  // A pending entry of the next batch, in the order things happened.
+  struct Op {
+    EventType type;
+    ConnId conn;
+    uint32_t replica = 0;
+    uint64_t offset = 0, hash = 0;
+    bool final = false;
+  };
+
+  // origin side (proxy_side.cpp)
+  static void on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* self);
+  static void on_accept_error(evconnlistener*, void* self);
+  static void on_client_read(bufferevent*, void* self);
+  static void on_client_write(bufferevent*, void* self);
+  static void on_client_event(bufferevent*, short what, void* self);
+  static void on_flush(evutil_socket_t, short, void* self);
+  static void on_timer(evutil_socket_t, short, void* self);
+  void queue(Op op);
+  void flush();
+  void take_input(Client& c);
+  void update_reading(Client& c);
+  void client_gone(Client& c);
+  void maybe_finish_client(Client& c);
+  void propose_batch();
+  void check_down_peers();
+
+  // apply side (apply_side.cpp)
+  void apply(const paxos::CommittedProposal& committed);
+  void apply_batch(const ConnId& origin, uint64_t seq, std::string_view payload);
+  void apply_event(const Event& e);
+  void apply_connect(const ConnId& id);
+  void apply_data(const Event& e);
+  void apply_shutdown(const ConnId& id);
+  void apply_close(ServerConn& s);
+  void apply_digest(const Event& e);
+  void apply_origin_down(const ConnId& bound);
+  static void on_server_read(bufferevent*, void* self);
+  static void on_server_write(bufferevent*, void* self);
+  static void on_server_event(bufferevent*, short what, void* self);
+  void hash_reply(ServerConn& s, evbuffer* in);
+  void server_eof(ServerConn& s);
+  void server_failed(ServerConn& s, const char* why);
+  void free_server(const ConnId& id);
+  void try_shut_server(ServerConn& s);
+  Client* origin_client(const ConnId& id);
+  bool is_mine(const ConnId& id) const;
+  void status(nlohmann::json& j) const;
+
+  node::Node& node_;
+  ProxyOptions options_;
+  uint32_t self_;
+  uint64_t incarnation_;
+  sockaddr_storage server_addr_{};
+  int server_addrlen_ = 0;
+  node::ListenerPtr listener_;
+  node::EventPtr flush_event_;
+  node::EventPtr timer_;
+  bool flush_scheduled_ = false;
+
+  // origin side
+  uint64_t next_counter_ = 1;
+  uint64_t next_seq_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;  // by counter
+  std::vector<Op> ops_;
+  BatchWriter writer_;
+  size_t inflight_total_ = 0;
+  std::map<uint32_t, ConnId> down_proposed_;  // per peer: the bound last proposed
+
+  // apply side
+  std::unordered_map<ConnId, std::unique_ptr<ServerConn>, ConnIdHash> servers_;
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> next_batch_;  // per origin incarnation
+  std::map<std::pair<uint32_t, uint64_t>, std::map<uint64_t, std::string>> held_;
+  std::map<uint32_t, ConnId> down_floor_;  // per node: connections up to here are closed for good
+  DecodedBatch decoded_;
+  std::vector<evbuffer_iovec> iov_;  // reused by hash_reply
+  DigestBook digests_;
+  ProxyCounters counters_;
+};
+
+}  // namespace lockstep::proxy
