@@ -3,7 +3,9 @@
 // through etcd's v3 JSON gateway with the shared load generator; same output as `bench paxos`.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "cli/command_registry.h"
@@ -29,6 +31,40 @@ struct BenchEtcdArgs {
   bool json = false;
 };
 
+// Leader-side counters from etcd's /metrics, read before and after the run to say where the
+// time goes: how many WAL fsyncs, how long each took, how many proposals each one covered.
+struct LeaderCounters {
+  double fsyncs = 0, fsync_s = 0, proposals = 0, commits = 0, commit_s = 0;
+
+  static std::optional<LeaderCounters> read(const eval::EtcdCluster& cluster, std::size_t leader) {
+    LeaderCounters c;
+    const std::pair<const char*, double*> fields[] = {
+        {"etcd_disk_wal_fsync_duration_seconds_count", &c.fsyncs},
+        {"etcd_disk_wal_fsync_duration_seconds_sum", &c.fsync_s},
+        {"etcd_server_proposals_committed_total", &c.proposals},
+        {"etcd_disk_backend_commit_duration_seconds_count", &c.commits},
+        {"etcd_disk_backend_commit_duration_seconds_sum", &c.commit_s},
+    };
+    for (auto [name, out] : fields) {
+      auto v = cluster.metric(leader, name);
+      if (!v) return std::nullopt;
+      *out = *v;
+    }
+    return c;
+  }
+};
+
+void add_leader_stats(eval::Result& r, const LeaderCounters& before, const LeaderCounters& after) {
+  const double fsyncs = after.fsyncs - before.fsyncs;
+  const double commits = after.commits - before.commits;
+  if (fsyncs <= 0) return;
+  auto round1 = [](double x) { return std::round(x * 10.0) / 10.0; };
+  r.extra["etcd_wal_fsyncs"] = fsyncs;
+  r.extra["etcd_wal_fsync_mean_us"] = round1(1e6 * (after.fsync_s - before.fsync_s) / fsyncs);
+  r.extra["etcd_proposals_per_wal_fsync"] = round1((after.proposals - before.proposals) / fsyncs);
+  if (commits > 0) r.extra["etcd_backend_commit_mean_us"] = round1(1e6 * (after.commit_s - before.commit_s) / commits);
+}
+
 void run(const BenchEtcdArgs& a) {
   eval::SignalGuard signals;  // before any thread: Ctrl-C becomes an fd, cleanup runs normally
   auto interrupted = [&]() -> CommandError {
@@ -51,13 +87,16 @@ void run(const BenchEtcdArgs& a) {
   }
 
   std::vector<std::uint16_t> ports = cluster->client_ports();
-  if (a.endpoints == "leader") {
-    try {
-      ports = {ports[cluster->leader()]};
-    } catch (const std::exception& e) {
-      throw CommandError(kExitFailure, e.what());
-    }
+  std::optional<std::size_t> leader;
+  try {
+    leader = cluster->leader();
+  } catch (const std::exception& e) {
+    if (a.endpoints == "leader") throw CommandError(kExitFailure, e.what());
+    log::warn("{}; running without leader statistics", e.what());
   }
+  if (a.endpoints == "leader") ports = {ports[*leader]};
+  std::optional<LeaderCounters> before;
+  if (leader) before = LeaderCounters::read(*cluster, *leader);
   log::info("driving {} clients x {} B for {} s (+{} s warm-up) against {} endpoint(s)", a.clients,
             a.size, a.seconds, a.warmup, ports.size());
 
@@ -86,6 +125,8 @@ void run(const BenchEtcdArgs& a) {
   }
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double etcd_cpu = cluster->cpu_seconds() - etcd_cpu_before;
+  std::optional<LeaderCounters> after;
+  if (before) after = LeaderCounters::read(*cluster, *leader);
   try {
     cluster->check_alive();
   } catch (const std::exception& e) {
@@ -99,6 +140,7 @@ void run(const BenchEtcdArgs& a) {
   result.extra["durability"] = "fsync";
   // Whole run (warm-up included), all members, % of one core.
   result.extra["etcd_cpu_pct"] = elapsed > 0 ? std::round(1000.0 * etcd_cpu / elapsed) / 10.0 : 0.0;
+  if (before && after) add_leader_stats(result, *before, *after);
   eval::print_table(stdout, result);
   if (a.json) std::printf("%s\n", eval::to_json_line(result).c_str());
   std::fflush(stdout);

@@ -101,6 +101,25 @@ double EtcdCluster::cpu_seconds() const {
   return total;
 }
 
+std::optional<double> EtcdCluster::metric(std::size_t i, std::string_view name) const {
+  auto reply = http_call(client_ports_.at(i), "GET", "/metrics", "", std::chrono::milliseconds(2000));
+  if (!reply || reply->status != 200) return std::nullopt;
+  const std::string& text = reply->body;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto end = std::min(text.find('\n', pos), text.size());
+    std::string_view line(text.data() + pos, end - pos);
+    if (line.size() > name.size() && line.substr(0, name.size()) == name && line[name.size()] == ' ') {
+      try {
+        return std::stod(std::string(line.substr(name.size() + 1)));
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+    pos = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::size_t EtcdCluster::leader() const {
   std::string why;
   for (auto port : client_ports_) {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,9 @@ class EtcdCluster {
   std::filesystem::path data_dir() const { return dir_->path(); }
   // CPU seconds (user + system) the members have used so far, summed.
   double cpu_seconds() const;
+  // The value of an un-labelled Prometheus sample NAME (e.g. a histogram's _sum or _count) from
+  // member I's /metrics; nullopt if unreachable or absent.
+  std::optional<double> metric(std::size_t i, std::string_view name) const;
 
  private:
   void wait_healthy(const EtcdClusterOptions& options);

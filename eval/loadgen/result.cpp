@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace lockstep::eval {
 
 void Result::summarize(const Histogram& latency_ns, double window_s) {
@@ -16,24 +18,26 @@ void Result::summarize(const Histogram& latency_ns, double window_s) {
 }
 
 void print_table(std::FILE* out, const Result& r) {
+  std::size_t w = 16;
+  for (const auto& [key, value] : r.extra.items()) w = std::max(w, key.size() + 1);
   std::string s;
-  s += fmt::format("{:<16} {}\n", "target", r.target);
-  s += fmt::format("{:<16} {} clients, {} B payload, {} driver thread(s), {:.1f} s warm-up\n",
-                   "settings", r.clients, r.size, r.threads, r.warmup_s);
-  s += fmt::format("{:<16} {:.2f} s\n", "window", r.seconds);
-  s += fmt::format("{:<16} {} ok, {} errors ({} during warm-up)\n", "operations", r.ops,
+  s += fmt::format("{:<{}} {}\n", "target", w, r.target);
+  s += fmt::format("{:<{}} {} clients, {} B payload, {} driver thread(s), {:.1f} s warm-up\n",
+                   "settings", w, r.clients, r.size, r.threads, r.warmup_s);
+  s += fmt::format("{:<{}} {:.2f} s\n", "window", w, r.seconds);
+  s += fmt::format("{:<{}} {} ok, {} errors ({} during warm-up)\n", "operations", w, r.ops,
                    r.errors, r.warmup_errors);
-  s += fmt::format("{:<16} {:.0f} ops/s\n", "throughput", r.ops_per_s);
-  s += fmt::format("{:<16} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "latency (us)", "mean",
+  s += fmt::format("{:<{}} {:.0f} ops/s\n", "throughput", w, r.ops_per_s);
+  s += fmt::format("{:<{}} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "latency (us)", w, "mean",
                    "p50", "p90", "p99", "p99.9", "max");
-  s += fmt::format("{:<16} {:>10.0f} {:>10.0f} {:>10.0f} {:>10.0f} {:>10.0f} {:>10.0f}\n", "",
+  s += fmt::format("{:<{}} {:>10.0f} {:>10.0f} {:>10.0f} {:>10.0f} {:>10.0f} {:>10.0f}\n", "", w,
                    r.mean_us, r.p50_us, r.p90_us, r.p99_us, r.p999_us, r.max_us);
-  s += fmt::format("{:<16} {:.0f}% of one core\n", "loadgen cpu", r.loadgen_cpu_pct);
+  s += fmt::format("{:<{}} {:.0f}% of one core\n", "loadgen cpu", w, r.loadgen_cpu_pct);
   for (const auto& [key, value] : r.extra.items()) {
-    s += fmt::format("{:<16} {}\n", key,
+    s += fmt::format("{:<{}} {}\n", key, w,
                      value.is_string() ? value.get<std::string>() : value.dump());
   }
-  if (!r.last_error.empty()) s += fmt::format("{:<16} {}\n", "last error", r.last_error);
+  if (!r.last_error.empty()) s += fmt::format("{:<{}} {}\n", "last error", w, r.last_error);
   std::fputs(s.c_str(), out);
 }
 
