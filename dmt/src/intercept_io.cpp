@@ -198,15 +198,33 @@ LOCKSTEP_DMT_EXPORT int epoll_pwait(int epfd, struct epoll_event* ev, int max, i
                    [&] { return real.epoll_pwait(epfd, ev, max, timeout, mask); });
 }
 
+namespace {
+
+// Remembers the awaited set so that pthread_kill from inside the program can make the return
+// deterministic (see intercept_thread.cpp).
+template <typename F>
+int sig_wait(const sigset_t* set, bool zero_timeout, F call) {
+  Thread* t = current_scheduled();
+  if (!t) return call();
+  if (zero_timeout) return in_turn(t, Op::io_sigwait, Kind::none, 0, call);
+  t->sigwait_set = *set;
+  t->in_sigwait = true;
+  int rc = outside(t, Op::io_sigwait, Kind::none, 0, call);
+  t->in_sigwait = false;
+  return rc;
+}
+
+}  // namespace
+
 LOCKSTEP_DMT_EXPORT int sigwait(const sigset_t* set, int* sig) {
-  return wait_many(Op::io_sigwait, 0, false, [&] { return real.sigwait(set, sig); });
+  return sig_wait(set, false, [&] { return real.sigwait(set, sig); });
 }
 LOCKSTEP_DMT_EXPORT int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
-  return wait_many(Op::io_sigwait, 0, false, [&] { return real.sigwaitinfo(set, info); });
+  return sig_wait(set, false, [&] { return real.sigwaitinfo(set, info); });
 }
 LOCKSTEP_DMT_EXPORT int sigtimedwait(const sigset_t* set, siginfo_t* info, const struct timespec* ts) {
   const bool zero = ts && ts->tv_sec == 0 && ts->tv_nsec == 0;
-  return wait_many(Op::io_sigwait, 0, zero, [&] { return real.sigtimedwait(set, info, ts); });
+  return sig_wait(set, zero, [&] { return real.sigtimedwait(set, info, ts); });
 }
 LOCKSTEP_DMT_EXPORT pid_t waitpid(pid_t pid, int* status, int options) {
   return wait_many(Op::io_waitpid, 0, (options & WNOHANG) != 0, [&] { return real.waitpid(pid, status, options); });

@@ -92,7 +92,7 @@ LOCKSTEP_DMT_EXPORT int pthread_join(pthread_t th, void** ret) {
   if (!t) return real.pthread_join(th, ret);
   begin_op(t);
   Thread* c = find_thread(th);
-  if (!c || c->left_scheduling || c->state == TState::external) {
+  if (!c || c->left_scheduling) {
     // A thread outside scheduling ends at a moment the runtime does not control: wait for it
     // like for a blocking call.
     const uint64_t id = c ? c->index : 0;
@@ -163,6 +163,39 @@ LOCKSTEP_DMT_EXPORT void pthread_exit(void* value) {
   leave_on_exit(self());
   real.pthread_exit(value);
   __builtin_unreachable();
+}
+
+// A signal to a thread blocked in sigwait for it makes that thread return at a moment that
+// depends on the kernel. The sender waits (under its turn) until the target is back and puts it
+// in the run queue right away, so the return lands at the same point of the schedule each run.
+LOCKSTEP_DMT_EXPORT int pthread_kill(pthread_t th, int sig) {
+  Thread* t = current_scheduled();
+  if (!t || sig == 0) return real.pthread_kill(th, sig);
+  begin_op(t);
+  Thread* c = find_thread(th);
+  record(t, Op::thread_kill, Kind::thread, c ? c->index : 0);
+  const bool awaited = c && c->state == TState::external && c->in_sigwait && sigismember(&c->sigwait_set, sig) == 1;
+  int rc = real.pthread_kill(th, sig);
+  if (rc == 0 && awaited) {
+    struct timespec start;
+    real.clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+      g.lock.lock();
+      const bool back = c->state != TState::external;
+      g.lock.unlock();
+      if (back) {
+        take_arrival(c);
+        break;
+      }
+      struct timespec now;
+      real.clock_gettime(CLOCK_MONOTONIC, &now);
+      if (now.tv_sec - start.tv_sec > 2) break;  // not delivered after all; stay non-blocking
+      struct timespec pause{0, 20000};
+      real.nanosleep(&pause, nullptr);
+    }
+  }
+  end_op(t);
+  return rc;
 }
 
 LOCKSTEP_DMT_EXPORT int pthread_cancel(pthread_t th) {

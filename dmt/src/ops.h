@@ -6,7 +6,7 @@
 namespace lockstep::dmt {
 
 #define LOCKSTEP_DMT_OPS(X)                                                                      \
-  X(thread_start) X(thread_create) X(thread_join) X(thread_detach) X(thread_exit)                \
+  X(thread_start) X(thread_create) X(thread_join) X(thread_detach) X(thread_exit) X(thread_kill)  \
   X(mutex_lock) X(mutex_trylock) X(mutex_timedlock) X(mutex_unlock)                              \
   X(rwlock_rdlock) X(rwlock_wrlock) X(rwlock_tryrdlock) X(rwlock_trywrlock)                      \
   X(rwlock_timedrdlock) X(rwlock_timedwrlock) X(rwlock_unlock)                                   \

@@ -25,6 +25,7 @@ namespace lockstep::dmt {
   X(int, pthread_detach, (pthread_t))                                                            \
   X(void, pthread_exit, (void*))                                                                 \
   X(int, pthread_cancel, (pthread_t))                                                            \
+  X(int, pthread_kill, (pthread_t, int))                                                         \
   X(int, pthread_mutex_init, (pthread_mutex_t*, const pthread_mutexattr_t*))                     \
   X(int, pthread_mutex_destroy, (pthread_mutex_t*))                                              \
   X(int, pthread_mutex_lock, (pthread_mutex_t*))                                                 \

@@ -15,6 +15,7 @@
 #include <ctime>
 
 #include <pthread.h>
+#include <signal.h>
 
 #include "dmt/src/ops.h"
 
@@ -60,6 +61,8 @@ struct Thread {
   uint64_t deadline = 0;  // valid when timed
   bool timed = false;     // on the timer list
   uint32_t bitset = 0;
+  bool in_sigwait = false;  // blocked in sigwait*; the set is below
+  sigset_t sigwait_set{};
 };
 
 // A synchronization object, identified in the trace by the order of its first use (addresses
@@ -197,6 +200,9 @@ void ext_end(Thread* t, Kind kind, uint64_t id, Op op = Op::unblock);
 
 // Under the turn: a new thread joins the run queue tail; a failed creation takes it out again.
 void enqueue_thread(Thread* t);
+// A thread just back from a blocking call joins the run queue now rather than at a later drain
+// (used when the program itself caused the return, e.g. pthread_kill to a sigwait thread).
+void take_arrival(Thread* t);
 void dequeue_thread(Thread* t);
 
 // A thread ends its part in scheduling (exit, detach hint).

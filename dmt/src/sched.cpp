@@ -377,6 +377,25 @@ bool ext_begin(Thread* t, Op op, Kind kind, uint64_t id) {
 
 void enqueue_thread(Thread* t) { rq_push(t); }
 
+void take_arrival(Thread* t) {
+  g.lock.lock();
+  Thread* prev = nullptr;
+  for (Thread* a = g.arrivals_head; a; prev = a, a = a->arr_next) {
+    if (a != t) continue;
+    if (prev) {
+      prev->arr_next = a->arr_next;
+    } else {
+      g.arrivals_head = a->arr_next;
+    }
+    if (g.arrivals_tail == a) g.arrivals_tail = prev;
+    a->arr_next = nullptr;
+    if (!g.arrivals_head) g.arrivals_pending.store(false, std::memory_order_relaxed);
+    rq_push(t);
+    break;
+  }
+  g.lock.unlock();
+}
+
 void dequeue_thread(Thread* t) {
   Thread* prev = nullptr;
   for (Thread* c = g.rq_head; c; prev = c, c = c->rq_next) {
@@ -508,6 +527,7 @@ void reset_thread(Thread* t) {
   t->deadline = 0;
   t->timed = false;
   t->bitset = 0;
+  t->in_sigwait = false;
 }
 
 void reinit_after_fork(Thread* t) {
