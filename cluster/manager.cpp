@@ -1,6 +1,7 @@
 #include "cluster/manager.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -36,6 +37,50 @@ void check_mode(const UpOptions& o) {
   if (o.mode == "proxy_only" && !o.node_available)
     throw ClusterError("mode proxy_only: node process not available yet (`lockstep node` has no proxy: no --app option)");
 }
+
+struct Interrupted : ClusterError {
+  Interrupted() : ClusterError("interrupted; what this command had started was undone") {}
+};
+
+// Holds SIGINT and SIGTERM while `up`/`restart` work, so Ctrl-C becomes a ClusterError at the
+// next check (and the RAII owners undo everything) instead of killing us halfway.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, &old_);
+  }
+  ~InterruptGuard() {
+    // A signal that came in is consumed here: it was answered by unwinding.
+    sigset_t pending;
+    sigpending(&pending);
+    for (int sig : {SIGINT, SIGTERM}) {
+      if (sigismember(&pending, sig) && !sigismember(&old_, sig)) {
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        int got;
+        sigwait(&one, &got);
+      }
+    }
+    sigprocmask(SIG_SETMASK, &old_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+  static void check() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))
+      throw Interrupted();
+  }
+
+ private:
+  sigset_t old_;
+};
 
 // A process we started, stopped on scope exit unless released.
 class OwnedProcess {
@@ -151,7 +196,12 @@ std::vector<OwnedProcess> start_replica(const ClusterNames& names, ClusterState&
 void wait_ready_logged(const std::string& what, const std::string& host, uint16_t port, const ReadyCheck& check,
                        const ProcessRef& process, const std::string& log_path) {
   try {
-    wait_ready(what, host, port, check, [process] { return process_alive(process); });
+    wait_ready(what, host, port, check, [process] {
+      InterruptGuard::check();
+      return process_alive(process);
+    });
+  } catch (const Interrupted&) {
+    throw;
   } catch (const ClusterError& e) {
     std::string said = last_line(log_path);
     if (said.empty()) throw;
@@ -203,6 +253,7 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
     throw ClusterError(fmt::format("cluster {} is already up or left over from a crash: run `lockstep cluster down "
                                    "--config {}` first", spec.name, spec.config_path));
 
+  InterruptGuard interrupts;
   std::vector<NodeSpec> nodes = spec.nodes;
   if (options.mode == "orig") nodes.resize(1);  // the baseline: one server at replica 1's address
 
@@ -266,6 +317,7 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
   std::vector<std::unique_ptr<ReplicaCgroup>> cgroups;
   std::vector<ReplicaRuntime> runtimes;
   for (const auto& n : nodes) {
+    InterruptGuard::check();
     ReplicaRuntime rt{names.netns(n.id), ""};
     state.netns.push_back(rt.netns);
     state.links.push_back(names.veth_host(n.id));
@@ -281,6 +333,7 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
 
   std::vector<OwnedProcess> processes;
   for (size_t i = 0; i < nodes.size(); ++i) {
+    InterruptGuard::check();
     const NodeSpec& n = nodes[i];
     std::string data_dir = app_data_dir(n, app);
     std::error_code ec;
@@ -442,6 +495,7 @@ void cluster_restart(const ClusterSpec& spec, int id, const UpOptions& options) 
   std::optional<ClusterState> state = load_state(names);
   if (!state) throw ClusterError(fmt::format("cluster {} is not up", spec.name));
   if (!state->replica(id)) throw UsageError(fmt::format("cluster {} has no replica {}", spec.name, id));
+  InterruptGuard interrupts;
   UpOptions opt = options;
   opt.app = state->app;
   opt.mode = state->mode;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +80,15 @@ const char* step_name(int step) {
   _exit(127);
 }
 
+// The caller may block SIGINT/SIGTERM while it works (cluster up does); its children must not
+// inherit that, or `down` could not stop them with SIGTERM.
+void reset_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  signal(SIGPIPE, SIG_DFL);
+}
+
 bool write_all_fd(int fd, const char* data, size_t len) {
   while (len > 0) {
     ssize_t n = write(fd, data, len);
@@ -114,6 +124,7 @@ RunResult run_capture(const std::vector<std::string>& argv) {
     throw ClusterError(fmt::format("fork: {}", std::strerror(errno)));
   }
   if (pid == 0) {
+    reset_signals();
     dup2(out[1], STDOUT_FILENO);
     dup2(out[1], STDERR_FILENO);
     int devnull = open("/dev/null", O_RDONLY);
@@ -166,6 +177,7 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   }
   if (pid == 0) {
     close(err[0]);
+    reset_signals();
     setsid();
     // The cgroup first, so everything the child does from here on is accounted to it.
     char pidbuf[16] = "0\n";  // "0" means "the writing process" in cgroup.procs

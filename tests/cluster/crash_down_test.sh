@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `cluster down` after `cluster up` was SIGKILLed halfway (its server started, readiness still
-# pending): every process, namespace, veth, bridge, cgroup and the state go away.
+# pending): every process, namespace, veth, bridge, cgroup and the state go away. Then a SIGTERMed
+# `cluster up` removes everything itself.
 # Usage: crash_down_test.sh LOCKSTEP
 LOCKSTEP=$1
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -35,4 +36,21 @@ if kill -0 "$server_pid" 2>/dev/null && [[ $(ps -o stat= -p "$server_pid") != Z*
 fi
 assert_nothing_left tstcrs tstcrs
 "$LOCKSTEP" cluster down --config "$CONFIG" | grep -q "nothing to remove" || fail "second down was not a no-op"
+
+# SIGTERM (unlike SIGKILL) lets `up` undo its own work: exit 1, nothing left, no down needed.
+"$LOCKSTEP" cluster up --config "$CONFIG" --app never-ready --apps-dir "$dir/apps" --mode orig \
+  >/dev/null 2>/tmp/lockstep-test-tstcrs-up.err &
+up_pid=$!
+for _ in $(seq 1 500); do
+  [[ -f $state ]] && grep -q '"pid": [1-9]' "$state" && break
+  sleep 0.02
+done
+grep -q '"pid": [1-9]' "$state" || fail "cluster up never recorded its server (2nd run)"
+kill -TERM $up_pid
+rc=0
+wait $up_pid || rc=$?
+[[ $rc == 1 ]] || fail "cluster up exited $rc after SIGTERM, expected 1"
+grep -q "^lockstep: interrupted" /tmp/lockstep-test-tstcrs-up.err || fail "no interrupted message: $(cat /tmp/lockstep-test-tstcrs-up.err)"
+rm -f /tmp/lockstep-test-tstcrs-up.err
+assert_nothing_left tstcrs tstcrs
 echo PASS
