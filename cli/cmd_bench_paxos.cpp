@@ -110,8 +110,8 @@ const bool registered = add_command([](CLI::App& root) {
   cmd->add_option("--seconds", args->seconds, "Measured seconds")->capture_default_str()->check(CLI::Range(0.1, 86400.0));
   cmd->add_option("--warmup", args->warmup, "Warm-up seconds, not measured")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--threads", args->threads, "Load generator threads")->capture_default_str()->check(CLI::Range(1, 64));
-  cmd->add_option("--durability", args->durability, "fsync (default) or none (experiments only)")
-      ->capture_default_str()->check(CLI::IsMember({"fsync", "none"}));
+  cmd->add_option("--durability", args->durability, "fsync (default), or write|none (experiments only)")
+      ->capture_default_str()->check(CLI::IsMember({"fsync", "write", "none"}));
   cmd->add_option("--endpoints", args->endpoints,
                   "all: spread clients over every node (followers forward to the leader); leader: all to the leader")
       ->capture_default_str()->check(CLI::IsMember({"all", "leader"}));

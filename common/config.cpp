@@ -17,7 +17,6 @@
 
 namespace lockstep {
 
-std::string_view to_string(Durability d) { return d == Durability::Fsync ? "fsync" : "none"; }
 
 ConfigError::ConfigError(std::string file, int line, std::string field, std::string message)
     : std::runtime_error([&] {
@@ -277,13 +276,11 @@ void read_storage(const Group& root, ClusterConfig& cfg) {
   if (cfg.storage.data_dir.empty()) g.fail(g.require("data_dir"), g.field("data_dir"), "must not be empty");
   std::string fsync = "fsync";
   std::string d = g.string("durability", &fsync);
-  if (d == "fsync") {
-    cfg.storage.durability = Durability::Fsync;
-  } else if (d == "none") {
-    cfg.storage.durability = Durability::None;
+  if (auto parsed = parse_durability(d)) {
+    cfg.storage.durability = *parsed;
   } else {
     g.fail(g.require("durability"), g.field("durability"),
-           fmt::format("expected \"fsync\" or \"none\", got \"{}\"", d));
+           fmt::format("expected \"fsync\", \"write\" or \"none\", got \"{}\"", d));
   }
 }
 

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/durability.h"
+
 namespace lockstep {
 
 struct NodeConfig {
@@ -46,12 +48,10 @@ struct BatchConfig {
   uint64_t max_inflight_bytes = 64 * 1024 * 1024;  // proposed but not yet committed
 };
 
-enum class Durability : uint8_t { Fsync, None };
-std::string_view to_string(Durability durability);
 
 struct StorageConfig {
   std::string data_dir;  // default /var/lib/lockstep/<name>; node N uses <data_dir>/node-N
-  Durability durability = Durability::Fsync;
+  Durability durability = Durability::fsync;
 };
 
 struct ClusterConfig {

@@ -24,14 +24,10 @@ uint64_t wall_clock_ns() {
 
 int ticks(uint32_t ms, uint32_t tick_ms) { return std::max(1, static_cast<int>(ms / tick_ms)); }
 
-paxos::Durability storage_durability(Durability d) {
-  return d == Durability::Fsync ? paxos::Durability::fsync : paxos::Durability::none;
-}
-
 paxos::LogStore open_store(const ClusterConfig& config, paxos::NodeId id) {
   paxos::StorageOptions options;
   options.directory = config.node_data_dir(id);
-  options.durability = storage_durability(config.storage.durability);
+  options.durability = config.storage.durability;
   return paxos::LogStore::open(options);
 }
 

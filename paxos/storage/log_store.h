@@ -16,20 +16,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/durability.h"
 #include "paxos/core/replica.h"
 #include "paxos/core/types.h"
 
 namespace lockstep::paxos {
 
-enum class Durability {
-  fsync,  // a write returns once its data is on disk; the default and the only safe choice
-  write,  // a write reaches the OS but is not synced: survives a crash of the process, not of
-          // the machine; for experiments
-  none,   // a write may stay in BDB's log buffer: a crash loses recent writes; experiments only
-};
-std::string_view to_string(Durability durability);
-// "fsync", "write" or "none"; nullopt for anything else.
-std::optional<Durability> parse_durability(std::string_view text);
+// The durability vocabulary is shared with the config (common/durability.h).
+using ::lockstep::Durability;
 
 struct StorageOptions {
   std::filesystem::path directory;            // created if missing

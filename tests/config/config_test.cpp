@@ -91,7 +91,7 @@ TEST(Config, BaseParsesWithAllValues) {
   EXPECT_EQ(c.batching.max_message_bytes, 4194304u);
   EXPECT_EQ(c.storage.data_dir, "/tmp/x");
   EXPECT_EQ(c.node_data_dir(2), "/tmp/x/node-2");
-  EXPECT_EQ(c.storage.durability, Durability::Fsync);
+  EXPECT_EQ(c.storage.durability, Durability::fsync);
   EXPECT_EQ(c.cpu_quota_percent, 50u);
 }
 
@@ -107,7 +107,7 @@ TEST(Config, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c.timeouts.heartbeat_ms, 50u);
   EXPECT_EQ(c.timeouts.election_timeout_min_ms, 300u);
   EXPECT_EQ(c.timeouts.election_timeout_max_ms, 600u);
-  EXPECT_EQ(c.storage.durability, Durability::Fsync);
+  EXPECT_EQ(c.storage.durability, Durability::fsync);
   EXPECT_EQ(c.storage.data_dir, "/var/lib/lockstep/m");
   EXPECT_EQ(c.cpu_quota_percent, 0u);
   EXPECT_LE(c.batching.max_batch_bytes, c.batching.max_message_bytes);
@@ -129,7 +129,7 @@ TEST(Config, LargeIntegersAndDurabilityNone) {
   lines[21] = "  durability = \"none\";";
   ClusterConfig c = parse_config(join(lines), "t.cfg");
   EXPECT_EQ(c.batching.max_inflight_bytes, 100000000000ULL);
-  EXPECT_EQ(c.storage.durability, Durability::None);
+  EXPECT_EQ(c.storage.durability, Durability::none);
 }
 
 struct ErrorCase {
@@ -189,7 +189,7 @@ TEST(ConfigErrors, NameFileLineAndField) {
       {16, "  max_batch_delay_us = -1;", "t.cfg:16: batching.max_batch_delay_us: expected an integer 0..1000000"},
       {21, R"(  data_dir = "";)", "t.cfg:21: storage.data_dir: must not be empty"},
       {22, R"(  durability = "sometimes";)",
-       "t.cfg:22: storage.durability: expected \"fsync\" or \"none\", got \"sometimes\""},
+       "t.cfg:22: storage.durability: expected \"fsync\", \"write\" or \"none\", got \"sometimes\""},
       {22, R"(  durable = "fsync";)", "t.cfg:22: storage.durable: unknown setting"},
       {24, "cpu_quota_percent = -1;", "t.cfg:24: cpu_quota_percent: expected an integer 0..25600"},
       {24, "colour = 1;", "t.cfg:24: colour: unknown setting"},
@@ -271,7 +271,7 @@ TEST(ShippedConfigs, LoadAndMatchTheirPurpose) {
   for (const char* name : {"local-3.cfg", "local-5.cfg"}) {
     ClusterConfig c = load_config(shipped(name));
     for (const auto& n : c.nodes) EXPECT_EQ(n.host, "10.77.0." + std::to_string(n.id)) << name;
-    EXPECT_EQ(c.storage.durability, Durability::Fsync);
+    EXPECT_EQ(c.storage.durability, Durability::fsync);
     EXPECT_GE(c.key.size(), 16u);
   }
   EXPECT_EQ(load_config(shipped("local-3.cfg")).nodes.size(), 3u);
