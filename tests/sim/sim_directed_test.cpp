@@ -76,6 +76,7 @@ TEST_F(Directed, LeaderElectedInQuietThreeCluster) {
   int ticks = until_stable_leader(3 * kElectionMax);
   ASSERT_GT(ticks, 0) << "no leader after " << 3 * kElectionMax << " ticks";
   EXPECT_LE(ticks, kElectionMax + 2);
+  RecordProperty("election_ticks", ticks);
   NodeId leader = *stable_leader();
   paxos::View view = cluster->replica(leader).view();
   // A quiet cluster keeps its leader: heartbeats hold off every election.
@@ -124,6 +125,7 @@ TEST_F(Directed, LeaderCrashElectsNewLeaderWithinElectionTimeout) {
   int ticks = until_stable_leader(3 * kElectionMax);
   ASSERT_GT(ticks, 0) << "no new leader";
   EXPECT_LE(ticks, kElectionMax + 2);
+  RecordProperty("failover_ticks", ticks);
   NodeId leader = *stable_leader();
   EXPECT_NE(leader, old_leader);
   EXPECT_GT(cluster->replica(leader).view(), old_view);
