@@ -210,6 +210,22 @@ AppDef load_app(const std::string& apps_dir, const std::string& name) {
   return app;
 }
 
+std::vector<std::string> client_argv(const AppDef& app, const std::string& workload, const std::string& target,
+                                     int requests, int concurrency) {
+  Vars vars = app.client_defaults;
+  if (requests > 0) vars["requests"] = std::to_string(requests);
+  if (concurrency > 0) vars["concurrency"] = std::to_string(concurrency);
+  size_t colon = target.rfind(':');
+  vars["target"] = target;
+  vars["host"] = target.substr(0, colon);
+  vars["port"] = colon == std::string::npos ? "" : target.substr(colon + 1);
+  vars["id"] = "0";
+  vars["data_dir"] = "";
+  vars["app_dir"] = app.dir;
+  vars["bin_dir"] = bin_dir();
+  return expand(app.workload(workload).command, vars);
+}
+
 std::vector<std::string> missing_packages(const AppDef& app) {
   std::vector<std::string> missing;
   for (const auto& p : app.packages) {

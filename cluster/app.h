@@ -60,6 +60,11 @@ std::vector<std::string> list_apps(const std::string& apps_dir);
 std::string expand(const std::string& text, const Vars& vars);
 std::vector<std::string> expand(const std::vector<std::string>& argv, const Vars& vars);
 
+// The client command of WORKLOAD ("" = default) against TARGET (host:port), with REQUESTS and
+// CONCURRENCY (0 = the app's client_defaults). For load drivers such as `lockstep eval`.
+std::vector<std::string> client_argv(const AppDef& app, const std::string& workload, const std::string& target,
+                                     int requests = 0, int concurrency = 0);
+
 // Debian packages of APP not installed (dpkg-query), in order.
 std::vector<std::string> missing_packages(const AppDef& app);
 

@@ -102,6 +102,11 @@ TEST(AppDef, LoadsTheShippedApps) {
             {"bin_dir", "/b"}, {"target", "10.0.0.1:80"}, {"requests", "5"}, {"concurrency", "2"}};
   std::vector<std::string> cmd = expand(apache.workload("dyn").command, vars);
   EXPECT_EQ(cmd.back(), "http://10.0.0.1:80/dyn");
+  EXPECT_EQ(client_argv(apache, "static", "10.0.0.9:81", 100, 4),
+            (std::vector<std::string>{"ab", "-q", "-c", "4", "-n", "100", "http://10.0.0.9:81/index.html"}));
+  EXPECT_EQ(client_argv(apache, "", "10.0.0.9:81")[4], "-n");
+  EXPECT_EQ(client_argv(apache, "", "10.0.0.9:81")[5], "2000");  // client_defaults
+  EXPECT_THROW(client_argv(apache, "nope", "10.0.0.9:81"), UsageError);
   AppDef echo = load_app(default_apps_dir(), "echo-mt");
   EXPECT_EQ(expand(echo.server, vars).front(), "/b/lockstep-echo-mt");
 }
