@@ -9,7 +9,7 @@
 // Usage: lockstep-echo-client --target HOST:PORT [--connections C] [--bytes N | --max-bytes M]
 //                             [--seed S] [--timeout-s T]
 // Prints one line: echo-client: connections=C ok=K failed=F bytes=B seconds=S MB/s=X
-// Exit status 0 only when failed=0.
+// (MB/s counts the bytes in both directions.) Exit status 0 only when failed=0.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
