@@ -30,7 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct BenchArgs {
-  int runs = 3;
+  int runs = 5;
   long long size = 16 * 1000 * 1000;
   std::string out = "docs/perf/dmt.md";
   std::string library;
@@ -45,8 +45,10 @@ struct Program {
 struct Row {
   std::string name;
   std::string command;
-  double native_s = 0;
+  double native_s = 0;  // best of the runs
   double dmt_s = 0;
+  double native_median_s = 0;
+  double dmt_median_s = 0;
   double ratio = 0;
   bool output_same = true;
   bool hash_stable = true;
@@ -175,8 +177,11 @@ Row bench_program(const Program& p, const fs::path& input, const fs::path& dir, 
     hashes.insert(j["schedule_hash"].get<std::string>());
     row.turns = j["turns"].get<unsigned long long>();
   }
-  row.native_s = median(native);
-  row.dmt_s = median(under);
+  // The machine is shared: the best run of each mode is the least disturbed one.
+  row.native_s = *std::min_element(native.begin(), native.end());
+  row.dmt_s = *std::min_element(under.begin(), under.end());
+  row.native_median_s = median(native);
+  row.dmt_median_s = median(under);
   row.ratio = row.dmt_s / row.native_s;
   row.hash_stable = hashes.size() == 1;
   row.hash = *hashes.begin();
@@ -207,17 +212,18 @@ void write_markdown(const BenchArgs& a, const std::vector<Row>& rows, double geo
   std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
   md << "# DMT runtime overhead\n\n"
      << "Written by `lockstep bench dmt` on " << date << ". Each program compresses the same "
-     << a.size << "-byte generated text file; wall time is the median of " << a.runs
-     << " runs per mode (native and under `liblockstep_dmt.so`, alternating).\n\n"
+     << a.size << "-byte generated text file, output to a file; " << a.runs
+     << " runs per mode (native and under `liblockstep_dmt.so`, alternating); the ratio uses the best "
+     << "run of each mode, medians are shown too.\n\n"
      << "Machine: " << cpu_model() << ", " << std::thread::hardware_concurrency() << " CPUs, Linux "
      << u.release << "; load average " << load_before << " before, " << load_after << " after "
      << "(the machine is shared, so timings are noisy).\n\n"
-     << "| program | command | native s | dmt s | ratio | output = native | schedule hash stable | turns |\n"
+     << "| program | command | native s (best / median) | dmt s (best / median) | ratio | output = native | schedule hash stable | turns |\n"
      << "|---|---|---:|---:|---:|---|---|---:|\n";
   char buf[512];
   for (const Row& r : rows) {
-    std::snprintf(buf, sizeof buf, "| %s | `%s` | %.3f | %.3f | %.3f | %s | %s (%s) | %llu |\n", r.name.c_str(),
-                  r.command.c_str(), r.native_s, r.dmt_s, r.ratio, r.output_same ? "yes" : "NO",
+    std::snprintf(buf, sizeof buf, "| %s | `%s` | %.3f / %.3f | %.3f / %.3f | %.3f | %s | %s (%s) | %llu |\n",
+                  r.name.c_str(), r.command.c_str(), r.native_s, r.native_median_s, r.dmt_s, r.dmt_median_s, r.ratio, r.output_same ? "yes" : "NO",
                   r.hash_stable ? "yes" : "NO", r.hash.c_str(), r.turns);
     md << buf;
   }
@@ -275,7 +281,8 @@ void run(const BenchArgs& a) {
     j["geomean_ratio"] = geomean;
     j["handoff_ns"] = handoff;
     for (const Row& r : rows) {
-      j["programs"].push_back({{"name", r.name}, {"native_s", r.native_s}, {"dmt_s", r.dmt_s}, {"ratio", r.ratio},
+      j["programs"].push_back({{"name", r.name}, {"native_s", r.native_s}, {"dmt_s", r.dmt_s},
+                               {"native_median_s", r.native_median_s}, {"dmt_median_s", r.dmt_median_s}, {"ratio", r.ratio},
                                {"output_same", r.output_same}, {"hash_stable", r.hash_stable}, {"schedule_hash", r.hash},
                                {"turns", r.turns}});
     }
@@ -291,7 +298,7 @@ const bool registered = add_command([](CLI::App& root) {
   CLI::App& bench = subcommand_of(root, "bench", "Benchmarks");
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = bench.add_subcommand("dmt", "Overhead of the DMT runtime on pigz, pbzip2 and xz; hand-off latency");
-  cmd->add_option("--runs", args->runs, "Runs per program and mode (median is reported)")->check(CLI::PositiveNumber);
+  cmd->add_option("--runs", args->runs, "Runs per program and mode (the best is compared)")->check(CLI::PositiveNumber);
   cmd->add_option("--size", args->size, "Input size in bytes")->check(CLI::PositiveNumber);
   cmd->add_option("--out", args->out, "Markdown report to write");
   cmd->add_option("--lib", args->library, "Runtime library (default: next to lockstep)");

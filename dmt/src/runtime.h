@@ -24,7 +24,7 @@
 
 namespace lockstep::dmt {
 
-inline constexpr uint32_t kMaxThreads = 8192;
+inline constexpr uint32_t kMaxThreads = 32768;  // thread records are not reused
 inline constexpr uint32_t kObjectSlots = 1u << 16;  // power of two
 inline constexpr uint64_t kNoDeadline = UINT64_MAX;
 
