@@ -1,0 +1,55 @@
+# Shared by the eval harness tests: cleanup that runs even when a test fails (the cluster
+# manager's `down` and the test's data), and small readers of ab's output and cluster status.
+# Source it after setting LOCKSTEP, CONFIG and DATA_DIR.
+set -euo pipefail
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# PIDs of background clients this test started; stopped by PID on exit.
+CHILDREN=()
+
+cleanup() {
+  local rc=$?
+  local pid
+  for pid in "${CHILDREN[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CHILDREN[@]}"; do wait "$pid" 2>/dev/null || true; done
+  "$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null 2>&1 || true
+  rm -rf "${DATA_DIR:?}"
+  exit $rc
+}
+
+# Removes what an earlier run of the same test may have left.
+fresh_start() {
+  "$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null
+  rm -rf "${DATA_DIR:?}"
+}
+
+# Value of "KEY: VALUE" in ab output (empty when ab printed no such line).
+ab_field() {
+  sed -n "s/^$1:[[:space:]]*\([0-9.]*\).*/\1/p" <<<"$2" | head -1
+}
+
+# Fails unless ab output $2 (label $1) has $3 complete requests, none failed and none non-2xx.
+ab_clean() {
+  local complete failed non2xx
+  complete=$(ab_field "Complete requests" "$2")
+  failed=$(ab_field "Failed requests" "$2")
+  non2xx=$(ab_field "Non-2xx responses" "$2")
+  [[ $complete == "$3" && $failed == 0 && -z $non2xx ]] ||
+    fail "$1: complete=$complete failed=$failed non-2xx=$non2xx"
+}
+
+# Id of the replica whose node says it leads, waiting up to $1 seconds (default 10).
+leader_id() {
+  local deadline=$((SECONDS + ${1:-10})) id
+  while ((SECONDS < deadline)); do
+    id=$("$LOCKSTEP" cluster status --config "$CONFIG" --json |
+      jq -r '[.replicas[] | select(.node.role == "leader") | .id] | first // empty')
+    [[ -n $id ]] && { echo "$id"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
