@@ -47,9 +47,12 @@ Proxy::Proxy(node::Node& node, ProxyOptions options)
       self_(node.replica().id()),
       incarnation_(node.replica().incarnation()),
       digests_(node.config().nodes.size(), 65536) {
+  restart_point_ = node_.replica().commit_index();
   const NodeConfig& me = node_.config().node(self_);
+  // Three election timeouts: a peer that is merely slow (a loaded machine) must not lose its
+  // clients, and one that is gone has lost the leadership or its votes long before.
   if (options_.down_after.count() == 0)
-    options_.down_after = std::chrono::milliseconds(node_.config().timeouts.election_timeout_max_ms);
+    options_.down_after = std::chrono::milliseconds(3 * node_.config().timeouts.election_timeout_max_ms);
   raise_fd_limit();
 
   sockaddr_in server = ipv4(me.host, me.server_port);
@@ -332,6 +335,8 @@ void Proxy::status(nlohmann::json& j) const {
       {"origin_down_applied", counters_.origin_down_applied},
       {"digests_proposed", counters_.digests_proposed},
       {"digests_compared", digests_.compared()},
+      {"restart_point", restart_point_},
+      {"replay_skipped", counters_.replay_skipped},
   };
 }
 

@@ -40,7 +40,7 @@ struct ProxyOptions {
   size_t max_batch_bytes = 1u << 20;            // a proposal is cut when it grows past this
   uint64_t digest_interval = 4u << 20;          // a DIGEST every this many reply bytes
   std::chrono::milliseconds linger{5000};       // after CLOSE, how long to wait for the server's EOF
-  std::chrono::milliseconds down_after{0};      // peer silent this long => ORIGIN_DOWN (0: election max)
+  std::chrono::milliseconds down_after{0};      // peer silent this long => ORIGIN_DOWN (0: 3x election max)
   std::chrono::milliseconds timer{50};          // housekeeping period
 };
 
@@ -59,6 +59,7 @@ struct ProxyCounters {
   uint64_t origin_down_applied = 0;
   uint64_t digests_proposed = 0;
   uint64_t divergences = 0;
+  uint64_t replay_skipped = 0;      // CONNECTs at or below the restart point, not re-applied
 };
 
 class Proxy {
@@ -137,7 +138,7 @@ class Proxy {
 
   // apply side (apply_side.cpp)
   void apply(const paxos::CommittedProposal& committed);
-  void apply_batch(const ConnId& origin, uint64_t seq, std::string_view payload);
+  void apply_decoded();  // decoded_, whose views point into the proposal being applied
   void apply_event(const Event& e);
   void apply_connect(const ConnId& id);
   void apply_data(const Event& e);
@@ -178,6 +179,8 @@ class Proxy {
   std::map<uint32_t, ConnId> down_proposed_;  // per peer: the bound last proposed
 
   // apply side
+  paxos::Index restart_point_ = 0;  // commit index restored from disk at start (see README)
+  paxos::Index applying_ = 0;       // index of the entry being applied
   std::unordered_map<ConnId, std::unique_ptr<ServerConn>, ConnIdHash> servers_;
   std::map<std::pair<uint32_t, uint64_t>, uint64_t> next_batch_;  // per origin incarnation
   std::map<std::pair<uint32_t, uint64_t>, std::map<uint64_t, std::string>> held_;

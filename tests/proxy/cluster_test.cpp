@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "eval/paxos/local_cluster.h"
+#include "paxos/node/sync_client.h"
 #include "tests/proxy/test_server.h"
 
 namespace lockstep {
@@ -180,9 +181,10 @@ class ProxyCluster {
   }
   bool all_server_connections_closed() {
     for (const auto& s : servers_)
-      if (s->open_connections() != 0) return false;
+      if (s && s->open_connections() != 0) return false;
     return true;
   }
+  void stop_server(uint32_t id) { servers_.at(id - 1).reset(); }
 
  private:
   static eval::LocalClusterOptions options(const std::string& durability) {
@@ -297,13 +299,30 @@ TEST(ProxyCluster, GarbageAndSlowLorisClientsDoNotDisturbOthers) {
     std::mt19937_64 rng(99);
     while (!done) {
       Fd g = connect_to(pc.proxy_port(static_cast<uint32_t>(rng() % 3) + 1));
-      std::string junk(static_cast<size_t>(rng() % 200000), '\0');
+      std::string junk(static_cast<size_t>(rng() % 65536), '\0');
       for (auto& c : junk) c = static_cast<char>(rng());
       send_all(g.get(), junk.data(), junk.size());
       linger l{1, 0};
       setsockopt(g.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);  // RST on close
+      std::this_thread::sleep_for(20ms);
     }
   });
+  // Garbage in committed log entries: proposals that claim to be proxy batches but are not
+  // (submitted by a log client, which holds the cluster key) are rejected and counted.
+  {
+    const ClusterConfig& config = pc.cluster().config();
+    node::SyncClient client("127.0.0.1", config.node(2).peer_port, config.name, config.key, 5s);
+    std::string bad_header("LSPX\x01\x05", 6);  // cut inside the sequence number
+    std::string bad_event("LSPX\x01\x01\0\0\0\0\0\0\0\x01\0\0\0\x63", 18);  // unknown event type 99
+    for (const std::string& junk : {bad_header, bad_event}) {
+      auto outcome = client.submit(junk);
+      ASSERT_TRUE(outcome && outcome->status == wire::SubmitStatus::Ok);
+    }
+    for (uint32_t id = 1; id <= 3; ++id) {
+      EXPECT_TRUE(wait_until([&] { return pc.status(id)["proxy"].value("batches_rejected", 0u) == 2; }, 10s))
+          << "node " << id << ": " << pc.status(id).dump();
+    }
+  }
   std::mt19937_64 rng(5);
   for (int i = 0; i < 30; ++i) {
     uint64_t size = rng() % 300000;
@@ -320,6 +339,22 @@ TEST(ProxyCluster, GarbageAndSlowLorisClientsDoNotDisturbOthers) {
   EXPECT_FALSE(back.empty());
   EXPECT_EQ(back, std::string(back.size(), 'L'));
   for (uint32_t id = 1; id <= 3; ++id) EXPECT_TRUE(pc.cluster().status(id).has_value()) << "node " << id << " died";
+}
+
+TEST(ProxyCluster, RefusedServerClosesTheOriginsClientOnly) {
+  ProxyCluster pc;
+  pc.stop_server(1);
+  // Through node 1, whose server refuses: the client is closed without a byte.
+  {
+    Fd fd = connect_to(pc.proxy_port(1));
+    send_all(fd.get(), "anyone?", 7);
+    EXPECT_EQ(read_all(fd.get()), "");
+  }
+  EXPECT_TRUE(wait_until([&] { return pc.status(1)["proxy"].value("server_connect_failures", 0u) >= 1; }, 10s));
+  // Through node 2: served by its own server; node 1 only notes the refusal.
+  EXPECT_EQ(round_trip(pc.proxy_port(2), 100000, 3), "");
+  EXPECT_TRUE(wait_until([&] { return pc.status(1)["proxy"].value("server_connect_failures", 0u) >= 2; }, 10s));
+  EXPECT_EQ(pc.status(2)["proxy"].value("server_connect_failures", 0u), 0u);
 }
 
 TEST(ProxyCluster, ServersThatAnswerDifferentlyAreReportedAsDivergent) {
