@@ -107,10 +107,12 @@ class LocalCluster : public hv::ClusterControl {
       node::SyncClient client(host, n.peer_port, config_.name, config_.key, std::chrono::milliseconds(500));
       std::optional<std::string> text = client.status();
       if (!text) return fields;
-      for (const auto& [key, value] : nlohmann::json::parse(*text).items())
+      const nlohmann::json j = nlohmann::json::parse(*text);  // items() refers into it
+      for (const auto& [key, value] : j.items())
         if (value.is_primitive()) fields[key] = value.is_string() ? value.get<std::string>() : value.dump();
-    } catch (const std::exception&) {
-      // Not answering means "unknown divergences", reported as such.
+    } catch (const std::exception& e) {
+      // Not answering means "unknown divergences", reported as such (and why, in the progress).
+      std::fprintf(stderr, "lockstep eval: node %d status: %s\n", id, e.what());
     }
     return fields;
   }
