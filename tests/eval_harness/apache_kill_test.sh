@@ -42,6 +42,10 @@ for _ in $(seq 100); do
   [[ -s $DATA_DIR/node-$survivor/apache/logs/access.log ]] && (($(grep -c '"GET /dyn' "$DATA_DIR/node-$survivor/apache/logs/access.log") >= 100)) && break
   sleep 0.1
 done
+for _ in $(seq 100); do
+  grep -q connected "$DATA_DIR/doomed.txt" && break
+  sleep 0.1
+done
 grep -q connected "$DATA_DIR/doomed.txt" || fail "client of replica $leader did not connect: $(cat "$DATA_DIR/doomed.txt")"
 "$LOCKSTEP" cluster kill "$leader" --config "$CONFIG"
 t_kill=$SECONDS
