@@ -101,6 +101,7 @@ void Replica::become_follower(View view, NodeId leader) {
   progress_.clear();
   leader_queue_.clear();
   leader_queue_bytes_ = 0;
+  ordering_.clear();
   reset_election_timer();
   // A new leader may not have what we forwarded to the old one; send it all again. Duplicates
   // are harmless: every replica drops a proposal id it has already committed.
@@ -160,6 +161,12 @@ void Replica::become_leader() {
   // Entries of earlier views become committed only through an entry of this view (counting
   // replicas is safe only for the current view), so the leader opens its view with an empty one.
   append_local({});
+  ordering_.clear();
+  for (Index i = applied_ + 1; i <= log_.size(); ++i) {
+    for (const Proposal& p : log_[i - 1]->proposals) {
+      ordering_.emplace(p.id.origin, p.id.incarnation, p.id.seq);
+    }
+  }
   for (auto& [seq, p] : pending_) p.sent = false;
   unsent_pending_ = !pending_.empty();
   flush_pending();
@@ -374,6 +381,7 @@ void Replica::on_forward(const Message& m) {
   // leader it learns of, so nothing bounces between followers.
   if (role_ != Role::Leader) return;
   for (const Proposal& p : m.proposals) {
+    if (!admit(p.id)) continue;
     leader_queue_bytes_ += p.data.size();
     leader_queue_.push_back(p);
   }
@@ -493,10 +501,11 @@ void Replica::flush_pending() {
     unsent_pending_ = false;
     for (auto& [seq, p] : pending_) {
       if (p.sent) continue;
-      leader_queue_bytes_ += p.proposal.data.size();
-      leader_queue_.push_back(p.proposal);
       p.sent = true;
       p.age = 0;
+      if (!admit(p.proposal.id)) continue;
+      leader_queue_bytes_ += p.proposal.data.size();
+      leader_queue_.push_back(p.proposal);
     }
     return;
   }
@@ -519,8 +528,15 @@ void Replica::flush_pending() {
   if (!m.proposals.empty()) send(std::move(m));
 }
 
+bool Replica::admit(const ProposalId& id) {
+  auto it = committed_seqs_.find({id.origin, id.incarnation});
+  if (it != committed_seqs_.end() && it->second.contains(id.seq)) return false;
+  return ordering_.emplace(id.origin, id.incarnation, id.seq).second;
+}
+
 void Replica::note_committed(const Entry& entry, std::vector<CommittedProposal>& out) {
   for (const Proposal& p : entry.proposals) {
+    if (!ordering_.empty()) ordering_.erase({p.id.origin, p.id.incarnation, p.id.seq});
     if (!committed_seqs_[{p.id.origin, p.id.incarnation}].insert(p.id.seq)) continue;
     if (p.id.origin == options_.id && p.id.incarnation == hard_.incarnation) pending_.erase(p.id.seq);
     out.push_back(CommittedProposal{entry.index, entry.stamp_ns, &p});
@@ -539,7 +555,9 @@ bool Replica::follower_can_learn_commit() const {
 
 bool Replica::has_ready() const {
   return hard_dirty_ || truncate_after_ || emitted_ < log_.size() || !outbox_.empty() ||
-         applied_ < hard_.commit || (role_ == Role::Leader && !leader_queue_.empty()) ||
+         applied_ < hard_.commit ||
+         (role_ == Role::Leader && !leader_queue_.empty() &&
+          (!hold_batches_ || leader_queue_bytes_ >= options_.max_batch_bytes)) ||
          (unsent_pending_ && leader_ != kNoNode) ||
          // A follower whose acknowledgement arrived after the quorum was reached still has to
          // hear the new commit point; without this it would wait for the next heartbeat.
@@ -549,7 +567,7 @@ bool Replica::has_ready() const {
 Ready Replica::take_ready() {
   flush_pending();
   if (role_ == Role::Leader) {
-    cut_batches();
+    if (!hold_batches_ || leader_queue_bytes_ >= options_.max_batch_bytes) cut_batches();
     broadcast_accepts();
     // Tell followers about a commit point they can use, without waiting for the next heartbeat;
     // under load this rides on the Accepts above instead.

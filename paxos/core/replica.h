@@ -23,6 +23,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "paxos/core/message.h"
@@ -81,6 +82,11 @@ class Replica {
   ProposalId submit(std::string data);
   // The caller's wall clock, used only to stamp entries this replica cuts as leader.
   void set_time(uint64_t now_ns) { now_ns_ = now_ns; }
+  // While held, a leader cuts only full batches (max_batch_bytes); the caller bounds how long a
+  // submission waits by releasing the hold when its batching delay expires.
+  void hold_batches(bool hold) { hold_batches_ = hold; }
+  // A leader has submissions waiting to be cut into an entry.
+  bool batch_waiting() const { return role_ == Role::Leader && (!leader_queue_.empty() || unsent_pending_); }
 
   bool has_ready() const;
   Ready take_ready();
@@ -126,6 +132,7 @@ class Replica {
     uint64_t floor = 0;
     std::set<uint64_t> above;
     bool insert(uint64_t seq);  // false if already present
+    bool contains(uint64_t seq) const { return seq <= floor || above.contains(seq); }
   };
 
   size_t quorum() const { return options_.members.size() / 2 + 1; }
@@ -158,6 +165,7 @@ class Replica {
   void set_commit(Index index);
   void flush_pending();
   void note_committed(const Entry& entry, std::vector<CommittedProposal>& out);
+  bool admit(const ProposalId& id);
   void mark_dirty() { hard_dirty_ = true; }
   bool is_member(NodeId id) const;
 
@@ -180,6 +188,7 @@ class Replica {
   std::map<NodeId, Progress> progress_;
 
   uint64_t now_ns_ = 0;
+  bool hold_batches_ = false;
   uint64_t next_seq_ = 1;
   std::map<uint64_t, Pending> pending_;          // originated here, by seq
   bool unsent_pending_ = false;                  // some of pending_ still has to be sent
@@ -188,6 +197,9 @@ class Replica {
   std::vector<Message> outbox_;
   // Per (origin, incarnation): seqs already committed, to drop retried duplicates.
   std::map<std::pair<NodeId, uint64_t>, SeqSet> committed_seqs_;
+  // Leader: ids queued or in the log above the applied point. A retried Forward of one of them
+  // is dropped, so retries under load do not fill the log with copies.
+  std::set<std::tuple<NodeId, uint64_t, uint64_t>> ordering_;
 };
 
 }  // namespace lockstep::paxos

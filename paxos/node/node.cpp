@@ -77,6 +77,7 @@ Node::Node(ClusterConfig config, paxos::NodeId id)
                                               config_.batching.max_inflight_bytes * 2);
   }
 
+  batch_timer_.reset(evtimer_new(base_.get(), &Node::on_batch_delay, this));
   tick_timer_.reset(event_new(base_.get(), -1, EV_PERSIST, &Node::on_tick, this));
   timeval tv{static_cast<time_t>(t.tick_ms / 1000), static_cast<suseconds_t>((t.tick_ms % 1000) * 1000)};
   event_add(tick_timer_.get(), &tv);
@@ -109,6 +110,13 @@ void Node::stop() {
 void Node::on_signal(evutil_socket_t, short, void* self) { static_cast<Node*>(self)->stop(); }
 
 void Node::on_tick(evutil_socket_t, short, void* self) { static_cast<Node*>(self)->replica_->tick(); }
+
+void Node::on_batch_delay(evutil_socket_t, short, void* self) {
+  auto* node = static_cast<Node*>(self);
+  node->batch_timer_armed_ = false;
+  node->batch_released_ = true;
+  node->replica_->hold_batches(false);  // process_ready() after this callback cuts the batch
+}
 
 void Node::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* self) {
   auto* node = static_cast<Node*>(self);
@@ -169,6 +177,17 @@ void Node::send(const paxos::Message& message) {
 void Node::process_ready() {
   // Bounded so that a disk much slower than the network cannot queue unbounded work.
   constexpr size_t kMaxInFlight = 256;
+  // The first submission to wait for a batch starts the clock; the batch is cut when it is full
+  // or when the delay expires, whichever comes first.
+  uint32_t delay_us = config_.batching.max_batch_delay_us;
+  if (batch_released_) {
+    batch_released_ = false;  // this pass cuts what waited; the next submission starts a new clock
+  } else if (delay_us > 0 && !batch_timer_armed_ && replica_->batch_waiting()) {
+    timeval tv{static_cast<time_t>(delay_us / 1'000'000), static_cast<suseconds_t>(delay_us % 1'000'000)};
+    evtimer_add(batch_timer_.get(), &tv);
+    batch_timer_armed_ = true;
+    replica_->hold_batches(true);
+  }
   while (replica_->has_ready() && in_flight_.size() < kMaxInFlight) {
     replica_->set_time(wall_clock_ns());
     InFlight job{replica_->take_ready()};

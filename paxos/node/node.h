@@ -84,6 +84,7 @@ class Node {
   };
   static void on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* self);
   static void on_tick(evutil_socket_t, short, void* self);
+  static void on_batch_delay(evutil_socket_t, short, void* self);
   static void on_signal(evutil_socket_t, short, void* self);
   // A Ready taken from the core whose write may still be in progress; it is finished (rest of
   // the messages sent, committed proposals applied, core advanced) strictly in order.
@@ -108,6 +109,9 @@ class Node {
   uint64_t writes_done_ = 0;  // completed writes not yet matched to an InFlight
   ListenerPtr listener_;
   EventPtr tick_timer_;
+  EventPtr batch_timer_;      // max_batch_delay_us: how long a partial batch may wait
+  bool batch_timer_armed_ = false;
+  bool batch_released_ = false;  // the delay just expired: cut before holding again
   EventPtr sigterm_, sigint_;
   std::map<paxos::NodeId, std::unique_ptr<PeerLink>> peers_;
   std::unordered_map<uint64_t, std::unique_ptr<InboundConnection>> connections_;
