@@ -51,6 +51,7 @@ void read_options() {
   o.watchdog_s = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_WATCHDOG_S", 10, 0, 86400));
   o.stall_abort = env_u64("LOCKSTEP_DMT_STALL_ABORT", 0, 0, 1) == 1;
   o.disabled = env_u64("LOCKSTEP_DMT_DISABLE", 0, 0, 1) == 1;
+  o.keep_in_cs = env_u64("LOCKSTEP_DMT_KEEP_TURN_IN_CS", 1, 0, 1) == 1;
   o.soft_barrier_turns = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_SOFT_BARRIER_TURNS", 10000, 1, 1u << 30));
   o.logical_clock = true;
   if (const char* c = getenv("LOCKSTEP_DMT_CLOCK")) {
@@ -85,6 +86,8 @@ void do_init() {
   resolve_real();
   read_options();
   g.hash = 0xcbf29ce484222325ull;
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  g.max_spinners = cpus > 2 ? static_cast<uint32_t>(cpus - 1) : 1;
   g.base_realtime_ns = clock_ns(CLOCK_REALTIME);
   g.base_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
   Thread* main = &g.threads[0];

@@ -53,9 +53,16 @@ int lifetime_op(const void* obj, Kind kind, Op op, F call) {
   Thread* t = current_scheduled();
   if (!t) return call();
   begin_op(t);
-  record(t, op, kind, object_id(obj, kind));
-  int rc = call();
-  forget_object(obj);
+  int rc;
+  if (op == Op::object_init) {
+    forget_object(obj);  // a re-initialized address is a new object
+    rc = call();
+    record(t, op, kind, object_id(obj, kind));
+  } else {
+    record(t, op, kind, object_id(obj, kind));
+    rc = call();
+    forget_object(obj);
+  }
   end_op(t);
   return rc;
 }
@@ -86,6 +93,7 @@ int mutex_lock(pthread_mutex_t* m, Op op, uint64_t deadline_or_none, bool has_de
         return (m->__data.__kind & kMutexKindMask) == PTHREAD_MUTEX_ERRORCHECK && m->__data.__owner == my_tid();
       });
   record(t, rc == 0 ? op : Op::timeout, Kind::mutex, id);
+  if (rc == 0) lock_acquired(t);
   end_op(t);
   return rc;
 }
@@ -101,7 +109,10 @@ int unlock_and_wake(const void* obj, Kind kind, Op op, int n, F call) {
   begin_op(t);
   int rc = call();
   record(t, op, kind, object_id(obj, kind));
-  if (rc == 0) wake(obj, n);
+  if (rc == 0) {
+    wake(obj, n);
+    lock_released(t);
+  }
   end_op(t);
   return rc;
 }
@@ -155,6 +166,7 @@ LOCKSTEP_DMT_EXPORT int pthread_mutex_trylock(pthread_mutex_t* m) {
   begin_op(t);
   int rc = real.pthread_mutex_trylock(m);
   record(t, Op::mutex_trylock, Kind::mutex, object_id(m, Kind::mutex));
+  if (rc == 0) lock_acquired(t);
   end_op(t);
   return rc;
 }
@@ -199,6 +211,7 @@ LOCKSTEP_DMT_EXPORT int pthread_spin_lock(pthread_spinlock_t* s) {
   int rc = acquire(
       t, obj, kNoDeadline, [&] { return real.pthread_spin_trylock(s); }, [] { return false; });
   record(t, Op::spin_lock, Kind::spin, object_id(obj, Kind::spin));
+  if (rc == 0) lock_acquired(t);
   end_op(t);
   return rc;
 }
@@ -209,6 +222,7 @@ LOCKSTEP_DMT_EXPORT int pthread_spin_trylock(pthread_spinlock_t* s) {
   begin_op(t);
   int rc = real.pthread_spin_trylock(s);
   record(t, Op::spin_trylock, Kind::spin, object_id(const_cast<int*>(s), Kind::spin));
+  if (rc == 0) lock_acquired(t);
   end_op(t);
   return rc;
 }
@@ -239,6 +253,7 @@ int rwlock_acquire(pthread_rwlock_t* r, bool write, Op op, const clockid_t* cloc
       [&] { return write ? real.pthread_rwlock_trywrlock(r) : real.pthread_rwlock_tryrdlock(r); },
       [&] { return r->__data.__cur_writer == my_tid(); });
   record(t, rc == 0 ? op : Op::timeout, Kind::rwlock, object_id(r, Kind::rwlock));
+  if (rc == 0) lock_acquired(t);
   end_op(t);
   return rc;
 }
@@ -280,6 +295,7 @@ LOCKSTEP_DMT_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t* r) {
   begin_op(t);
   int rc = real.pthread_rwlock_tryrdlock(r);
   record(t, Op::rwlock_tryrdlock, Kind::rwlock, object_id(r, Kind::rwlock));
+  if (rc == 0) lock_acquired(t);
   end_op(t);
   return rc;
 }
@@ -290,6 +306,7 @@ LOCKSTEP_DMT_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t* r) {
   begin_op(t);
   int rc = real.pthread_rwlock_trywrlock(r);
   record(t, Op::rwlock_trywrlock, Kind::rwlock, object_id(r, Kind::rwlock));
+  if (rc == 0) lock_acquired(t);
   end_op(t);
   return rc;
 }

@@ -170,7 +170,7 @@ LOCKSTEP_DMT_EXPORT int sched_yield(void) {
   if (!t) return real.sched_yield();
   begin_op(t);
   record(t, Op::yield, Kind::none, 0);
-  end_op(t);
+  end_op(t, false);  // a yield always passes the turn
   return 0;
 }
 

@@ -50,6 +50,8 @@ struct Thread {
   bool left_scheduling = false;  // detached by hint or exited outside scheduling
   bool timed_out = false;
   int depth = 0;  // > 0 while this thread holds the turn inside an operation
+  int held = 0;   // locks this thread acquired through the scheduler and still holds
+  int kept = 0;   // consecutive operations done without passing the turn
   pthread_t handle{};
   void* (*start)(void*) = nullptr;
   void* arg = nullptr;
@@ -88,6 +90,7 @@ struct Options {
   uint32_t watchdog_s = 0;
   bool stall_abort = false;
   bool logical_clock = false;
+  bool keep_in_cs = false;
   bool disabled = false;
   uint32_t soft_barrier_turns = 0;
   char trace_path[512] = {};
@@ -155,6 +158,7 @@ struct Global {
   int64_t base_monotonic_ns = 0;
 
   bool watchdog_started = false;
+  uint32_t max_spinners = 0;  // CPUs - 1 (at least 1)
 };
 
 extern Global g;
@@ -172,9 +176,18 @@ inline bool scheduled(Thread* t) {
 }
 Thread* current_scheduled();  // ensure_init + self() if scheduled, else null
 
-// Turn protocol. begin_op waits for the turn (or nests); end_op releases it.
+// Turn protocol. begin_op waits for the turn (or nests); end_op releases it. While the thread
+// holds a lock it acquired through the scheduler, end_op keeps the turn for its next operation
+// (up to kMaxKept in a row, and never when MAY_KEEP is false): critical sections are short, and
+// their operations then cost one turn instead of one round of the run queue each. The rule
+// depends only on the operation sequence, so it is as deterministic as plain round-robin.
+inline constexpr int kMaxKept = 64;
 void begin_op(Thread* t);
-void end_op(Thread* t);
+void end_op(Thread* t, bool may_keep = true);
+inline void lock_acquired(Thread* t) { ++t->held; }
+inline void lock_released(Thread* t) {
+  if (t->held > 0) --t->held;
+}
 
 // Under the turn: records one operation in the hash, counters, tail and trace.
 void record(Thread* t, Op op, Kind kind, uint64_t id);

@@ -131,13 +131,27 @@ void give_turn(Thread* t) {
   if (t->go.exchange(1, std::memory_order_acq_rel) == 2) futex_wake(&t->go, 1);
 }
 
+// Spinning only pays off while a CPU is free for it; with more waiters than CPUs it steals time
+// from the threads doing the work, so at most g.max_spinners threads spin at once.
+std::atomic<uint32_t> spinners{0};
+
 void wait_for_turn(Thread* t) {
-  for (uint32_t i = 0; i < g.opt.spin; ++i) {
-    if (t->go.load(std::memory_order_acquire) == 1) {
-      t->go.store(0, std::memory_order_relaxed);
-      return;
+  if (t->go.load(std::memory_order_acquire) == 1) {
+    t->go.store(0, std::memory_order_relaxed);
+    return;
+  }
+  if (g.opt.spin > 0 && spinners.fetch_add(1, std::memory_order_relaxed) < g.max_spinners) {
+    for (uint32_t i = 0; i < g.opt.spin; ++i) {
+      if (t->go.load(std::memory_order_acquire) == 1) {
+        spinners.fetch_sub(1, std::memory_order_relaxed);
+        t->go.store(0, std::memory_order_relaxed);
+        return;
+      }
+      cpu_relax();
     }
-    cpu_relax();
+    spinners.fetch_sub(1, std::memory_order_relaxed);
+  } else if (g.opt.spin > 0) {
+    spinners.fetch_sub(1, std::memory_order_relaxed);
   }
   for (;;) {
     uint32_t v = t->go.load(std::memory_order_acquire);
@@ -293,10 +307,26 @@ void begin_op(Thread* t) {
   }
 }
 
-void end_op(Thread* t) {
+void end_op(Thread* t, bool may_keep) {
   if (--t->depth > 0) return;
   if (g.shutdown) return;
   const int saved_errno = errno;
+  if (may_keep && g.opt.keep_in_cs && t->held > 0 && t->kept < kMaxKept && g.rq_head == t) {
+    // Keep the turn: the same bookkeeping as a hand-off, but to ourselves.
+    ++t->kept;
+    g.clock.fetch_add(1, std::memory_order_relaxed);
+    if (g.arrivals_pending.load(std::memory_order_acquire) || g.kicks_pending.load(std::memory_order_acquire)) {
+      g.lock.lock();
+      drain_arrivals_locked();
+      if (g.kicks_pending.load(std::memory_order_relaxed)) drain_kicks_locked();
+      g.lock.unlock();
+    }
+    if (g.timers) fire_timers();
+    t->go.store(1, std::memory_order_relaxed);
+    errno = saved_errno;
+    return;
+  }
+  t->kept = 0;
   // Rotate: the holder is the head; it goes to the tail.
   if (g.rq_head == t && g.rq_len > 1) {
     rq_pop();
@@ -519,6 +549,8 @@ void reset_thread(Thread* t) {
   t->left_scheduling = false;
   t->timed_out = false;
   t->depth = 0;
+  t->held = 0;
+  t->kept = 0;
   t->handle = pthread_t{};
   t->start = nullptr;
   t->arg = nullptr;
@@ -555,6 +587,7 @@ void reinit_after_fork(Thread* t) {
   g.kick_overflow = false;
   g.kicks_pending.store(false);
   g.watchdog_started = false;
+  spinners.store(0);
 }
 
 }  // namespace lockstep::dmt

@@ -165,15 +165,27 @@ void dump_tail(const char* why) {
   for (uint32_t i = 0; i < g.nthreads && i < 256; ++i) {
     const Thread& t = g.threads[i];
     if (t.state == TState::exited || t.state == TState::free) continue;
-    n = std::snprintf(buf, sizeof buf, "  thread %u: %s%s\n", t.index, states[static_cast<int>(t.state)],
+    char on[48] = "";
+    if (t.state == TState::waiting) {
+      const Object* o = t.wait_addr ? find_object(reinterpret_cast<void*>(t.wait_addr)) : nullptr;
+      if (o) {
+        std::snprintf(on, sizeof on, " on %c%llu", kKindLetters[static_cast<int>(o->kind)],
+                      static_cast<unsigned long long>(o->id));
+      } else if (!t.wait_addr) {
+        std::snprintf(on, sizeof on, " on the clock");
+      }
+      if (t.timed) std::snprintf(on + strlen(on), sizeof on - strlen(on), " until %llu", static_cast<unsigned long long>(t.deadline));
+    }
+    n = std::snprintf(buf, sizeof buf, "  thread %u: %s%s%s\n", t.index, states[static_cast<int>(t.state)], on,
                       g.rq_head == &t ? " (turn is here)" : "");
     raw_write_all(2, buf, static_cast<size_t>(n));
   }
 }
 
 void fatal(const char* what, const char* detail) {
-  errmsg("fatal: ", what, detail ? ": " : nullptr);
-  if (detail) errmsg("  ", detail);
+  char line[512];
+  std::snprintf(line, sizeof line, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+  errmsg("fatal: ", line);
   flush_trace();
   abort();
 }

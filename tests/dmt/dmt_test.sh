@@ -11,6 +11,9 @@
 #       --input GEN:SIZE runs GEN SIZE to make a fixed input file that replaces @INPUT@ in ARGS.
 #   dmt_test.sh server --lib LIB --server BIN --client BIN
 #       Starts the echo server under LIB and serves the client's load with 0 failures.
+#   dmt_test.sh cli --lib LIB --lockstep BIN -- PROGRAM
+#       `lockstep dmt run` runs PROGRAM with a trace and a report, passes exit codes through,
+#       rejects bad options with exit 2; the hand-off probe prints a latency.
 #   dmt_test.sh deadlock --lib LIB -- PROGRAM
 #       PROGRAM deadlocks under LIB: the runtime must abort (not hang) and print the trace tail.
 set -u
@@ -29,6 +32,7 @@ trap cleanup EXIT
 
 mode=${1:-}; shift || true
 gen=""; gen_size=0
+lockstep=""
 lib=""; runs=20; native_runs=0; expect_differs=0; same_as_native=0; load=0; server=""; client=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
     --server) server=$2; shift 2 ;;
     --input) gen=${2%%:*}; gen_size=${2##*:}; shift 2 ;;
     --client) client=$2; shift 2 ;;
+    --lockstep) lockstep=$2; shift 2 ;;
     --) shift; break ;;
     *) die "unknown option $1" ;;
   esac
@@ -119,6 +124,22 @@ server)
   [ $rc -eq 0 ] || { tail -n 40 "$tmp/server.err" >&2; die "server exited with $rc"; }
   grep -q '"schedule_hash"' "$tmp/report" || die "server wrote no report"
   cat "$tmp/server.out"
+  ;;
+cli)
+  [ -x "$lockstep" ] || die "need --lockstep"
+  timeout 60 "$lockstep" dmt run --lib "$lib" --report "$tmp/r.json" --trace "$tmp/t.txt" -- "$@" >/dev/null \
+    || die "dmt run failed"
+  grep -q '"schedule_hash"' "$tmp/r.json" || die "no report"
+  [ -s "$tmp/t.txt" ] || die "no trace"
+  head -n 3 "$tmp/t.txt"
+  timeout 60 "$lockstep" dmt run --lib "$lib" -- false; [ $? -eq 1 ] || die "exit code not passed through"
+  timeout 60 "$lockstep" dmt run --lib /nonexistent/lib.so -- true 2>/dev/null; [ $? -eq 2 ] || die "missing library not rejected"
+  timeout 60 "$lockstep" dmt run --lib "$lib" --clock bogus -- true 2>/dev/null; [ $? -eq 2 ] || die "bad --clock not rejected"
+  LOCKSTEP_DMT_NS_PER_TURN=abc timeout 60 "$lockstep" dmt run --lib "$lib" -- true 2>"$tmp/err"
+  [ $? -eq 2 ] && grep -q LOCKSTEP_DMT_NS_PER_TURN "$tmp/err" || die "bad LOCKSTEP_DMT_NS_PER_TURN not rejected"
+  out=$(timeout 60 "$lockstep" dmt run --lib "$lib" -- "$lockstep" dmt handoff-probe --iterations 5000) || die "probe failed"
+  echo "$out" | grep -q '^handoff_ns [0-9.]*$' || die "probe printed: $out"
+  echo "$out"
   ;;
 deadlock)
   timeout 60 env LD_PRELOAD="$lib" "$@" >"$tmp/out" 2>"$tmp/err"
