@@ -52,9 +52,11 @@ std::string divergence_text(const ModeRecord& m) {
 
 std::optional<int64_t> ModeRecord::divergence_total() const {
   if (!divergences) return std::nullopt;
-  int64_t total = 0;
-  for (const auto& [id, n] : *divergences) total += n;
-  return total;
+  // Every replica compares digests with the others, so one divergent connection is counted by
+  // each replica that saw it: the replica that counted most is the headline, not the sum.
+  int64_t most = 0;
+  for (const auto& [id, n] : *divergences) most = std::max(most, n);
+  return most;
 }
 
 double median_of(std::vector<double> v) {
@@ -180,7 +182,8 @@ std::string render_summary(const EvalReport& r) {
   std::string out = fmt::format("# lockstep eval: {} ({})\n\n", r.app, r.workload);
   out += fmt::format("{} requests per round, concurrency {}, {} round(s); config `{}`.\n", r.requests,
                      r.concurrency, r.rounds, r.config);
-  out += "Medians over successful rounds (spread = min..max); failed = sum over rounds.\n\n";
+  out += "Medians over successful rounds (spread = min..max); failed = sum over rounds; divergences = the\n"
+         "largest count of one replica (each replica counts what it detects).\n\n";
   out += "| mode | req/s | spread | mean ms | p99 ms | failed | divergences | vs orig |\n";
   out += "|---|---|---|---|---|---|---|---|\n";
   for (const auto& m : r.modes) {

@@ -31,6 +31,7 @@ struct ModeRecord {
   // Divergences per replica id from the node status; nullopt when no node answered (orig has
   // no nodes: an empty map, total 0).
   std::optional<std::map<int, int64_t>> divergences;
+  // The largest per-replica count (each replica counts the divergences it detects).
   std::optional<int64_t> divergence_total() const;
   // Median of METRIC over the successful rounds; nullopt if none has it.
   std::optional<double> median(const std::string& metric) const;
