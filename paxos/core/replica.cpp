@@ -373,7 +373,7 @@ void Replica::on_accept_reply(const Message& m) {
     pr.inflight.clear();
     pr.inflight_bytes = 0;
   }
-  if (pr.next <= log_.size()) send_accept(m.from, false);
+  fill_window(m.from, pr);
 }
 
 void Replica::on_forward(const Message& m) {
@@ -439,10 +439,17 @@ void Replica::send_accept(NodeId to, bool heartbeat_only) {
   send(std::move(m));
 }
 
-void Replica::broadcast_accepts() {
-  for (auto& [peer, pr] : progress_) {
-    if (!pr.paused && pr.next <= log_.size()) send_accept(peer, false);
+// Sends to one follower until its in-flight window is full (catch-up in bulk), or one probe.
+void Replica::fill_window(NodeId peer, Progress& pr) {
+  while (!pr.paused && pr.next <= log_.size()) {
+    Index before = pr.next;
+    send_accept(peer, false);
+    if (pr.probing || pr.next == before) break;  // probe out, or window full
   }
+}
+
+void Replica::broadcast_accepts() {
+  for (auto& [peer, pr] : progress_) fill_window(peer, pr);
 }
 
 void Replica::append_local(std::vector<Proposal> proposals) {

@@ -157,6 +157,7 @@ class Replica {
   void send(Message m);
   void send_accept(NodeId to, bool heartbeat_only);
   void broadcast_accepts();
+  void fill_window(NodeId peer, Progress& pr);
   void cut_batches();
   void append_local(std::vector<Proposal> proposals);
   void truncate_after(Index index);
