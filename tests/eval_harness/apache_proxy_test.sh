@@ -5,9 +5,9 @@
 #    columns legitimately differ between replicas).
 # 2. Distinct requests through all three replicas at once (ab on replica 1, one sequential curl
 #    client each on replicas 2 and 3): every replica's apache answered the same set of requests,
-#    and each sequential client's requests appear in the same order everywhere. The order of
-#    concurrent requests in the log is the order apache's threads *finished* them, which in
-#    proxy_only mode may differ between replicas (that is what the DMT is for): printed, not failed.
+#    and each sequential client's requests are in order at its origin replica. The log records
+#    when apache's threads *finished* requests, which in proxy_only may differ between replicas
+#    for requests in apache at the same time (that is what the DMT is for): printed, not failed.
 # Usage: apache_proxy_test.sh LOCKSTEP
 LOCKSTEP=$1
 CONFIG=$(dirname "$0")/proxy.cfg DATA_DIR=/tmp/lockstep-test/evhpx
@@ -71,12 +71,19 @@ for id in 1 2 3; do
 done
 for id in 2 3; do
   cmp -s "$DATA_DIR/s1.txt" "$DATA_DIR/s$id.txt" || fail "replica $id answered other requests than replica 1"
-  for c in 2 3; do
-    cmp -s "$DATA_DIR/seq$c-1.txt" "$DATA_DIR/seq$c-$id.txt" || fail "replica $id logged client $c's requests in another order"
-  done
 done
-same=0
+# A sequential client's requests follow each other only at its origin replica (the next one is
+# sent after the origin's reply); elsewhere two of them may be in apache at once and finish in
+# either order. So: in order at the origin (else a bug), counted elsewhere.
+for c in 2 3; do
+  seq 60 | sed "s/^/?r$c-/" | cmp -s - "$DATA_DIR/seq$c-$c.txt" || fail "origin replica $c logged its client's requests out of order"
+done
+same_seq=0 same=0
+for id in 1 2 3; do
+  for c in 2 3; do [[ $id != "$c" ]] && cmp -s "$DATA_DIR/seq$c-$c.txt" "$DATA_DIR/seq$c-$id.txt" && same_seq=$((same_seq + 1)); done
+done
 for id in 2 3; do cmp -s "$DATA_DIR/r1.txt" "$DATA_DIR/r$id.txt" && same=$((same + 1)); done
-echo "phase 2: 420 concurrent distinct requests: same set everywhere, sequential clients in order;" \
-  "full log order identical to replica 1 on $same of 2 other replicas"
+echo "phase 2: 420 concurrent distinct requests: the same set on every replica; sequential clients in order at" \
+  "their origin, and elsewhere in $same_seq of 4 cases; full log order identical to replica 1 on $same of 2 replicas" \
+  "(completion order of concurrent requests: not deterministic in proxy_only)"
 echo PASS
