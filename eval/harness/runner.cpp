@@ -99,6 +99,14 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
   for (const auto& rule : parser.rules()) report.metric_order.push_back(rule.name);
 
   const auto started = Clock::now();
+  // For the estimate of what is left: client time per round so far, rounds still to run.
+  double round_seconds = 0;
+  int rounds_done = 0;
+  int rounds_left = static_cast<int>(o.modes.size()) * o.rounds;
+  auto left = [&]() -> std::string {
+    if (rounds_done == 0) return "";
+    return fmt::format(", ~{:.0f}s of rounds left", round_seconds / rounds_done * rounds_left);
+  };
   auto say = [&](const std::string& mode, const std::string& what) {
     progress << fmt::format("[eval {:7.1f}s] {} {}: {}", seconds_since(started), o.app, mode, what) << std::endl;
   };
@@ -116,6 +124,7 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
         rec.log = cluster.log_hint(mode);
         say(mode, "FAILED: " + rec.error);
         if (signals.pending()) throw Interrupted();
+        rounds_left -= o.rounds;
         report.modes.push_back(std::move(rec));
         continue;
       }
@@ -138,10 +147,13 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
         rr.round = round;
         const auto log = o.results_dir / fmt::format("{}-{}-round{}.txt", o.app, mode, round);
         rr.log = log.string();
-        say(mode, fmt::format("round {}/{} ({} requests, concurrency {}, against {})", round, o.rounds, o.requests,
-                              o.concurrency, rec.target));
+        say(mode, fmt::format("round {}/{} ({} requests, concurrency {}, against {}{})", round, o.rounds, o.requests,
+                              o.concurrency, rec.target, left()));
         ClientRun run = run_client(o.client_argv(rec.target, o.requests), log, o.client_timeout, signals);
         rr.seconds = run.seconds;
+        round_seconds += run.seconds;
+        ++rounds_done;
+        --rounds_left;
         ClientNumbers numbers = parser.parse(read_file(log));
         rr.metrics = numbers.values;
         if (!run.ok) {
@@ -164,7 +176,9 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
           say(mode, "FAILED: " + rec.error + " (log: " + rr.log + ")");
         }
         rec.rounds.push_back(std::move(rr));
+        if (!ok) rounds_left -= o.rounds - round;
       }
+      if (!ok && rec.rounds.empty()) rounds_left -= o.rounds;  // the warm-up failed
       rec.divergences = cluster.divergences(mode);
       rec.ok = ok;
       say(mode, "cluster down");
