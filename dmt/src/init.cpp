@@ -87,7 +87,7 @@ void do_init() {
   read_options();
   g.hash = 0xcbf29ce484222325ull;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  g.max_spinners = cpus > 2 ? static_cast<uint32_t>(cpus - 1) : 1;
+  g.max_spinners = cpus > 2 ? static_cast<uint32_t>(cpus) : 2;
   g.base_realtime_ns = clock_ns(CLOCK_REALTIME);
   g.base_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
   Thread* main = &g.threads[0];

@@ -158,7 +158,7 @@ struct Global {
   int64_t base_monotonic_ns = 0;
 
   bool watchdog_started = false;
-  uint32_t max_spinners = 0;  // CPUs - 1 (at least 1)
+  uint32_t max_spinners = 0;  // one per CPU (at least 2: a hand-off overlaps two spinners)
 };
 
 extern Global g;
