@@ -1,10 +1,12 @@
 // Runs the real `lockstep bench etcd` briefly (three etcd members on loopback) and checks its
 // JSON line. Label "slow".
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
