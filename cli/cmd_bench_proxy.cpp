@@ -46,8 +46,9 @@ int dial(uint16_t port) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  timeval tv{10, 0};
+  timeval tv{10, 0};  // a stalled transfer ends the run instead of hanging it
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   return fd;
 }
 
@@ -111,7 +112,8 @@ PingPong ping_pong(uint16_t port, const BenchProxyArgs& a) {
   return r;
 }
 
-// One connection: upload BULK bytes while reading them back; MB/s of the round trip.
+// One connection: upload BULK bytes while reading them back; MB/s of the round trip, or -1 if
+// not every byte came back (stalled for 10 s, or closed).
 double bulk(uint16_t port, size_t bytes) {
   int fd = dial(port);
   if (fd < 0) return 0;
@@ -135,7 +137,8 @@ double bulk(uint16_t port, size_t bytes) {
   sender.join();
   close(fd);
   double secs = std::chrono::duration<double>(Clock::now() - started).count();
-  return got == bytes ? bytes / 1e6 / secs : 0;
+  if (got != bytes) log::warn("bulk stream on port {}: {} of {} bytes came back", port, got, bytes);
+  return got == bytes ? bytes / 1e6 / secs : -1;
 }
 
 void wait_listening(uint16_t port) {
