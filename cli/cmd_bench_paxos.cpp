@@ -28,6 +28,7 @@ struct BenchPaxosArgs {
   unsigned threads = 1;
   std::string durability = "fsync";
   std::string endpoints = "all";
+  int batch_delay_us = -1;
   bool json = false;
 };
 
@@ -37,6 +38,7 @@ void run(const BenchPaxosArgs& a) {
   copts.replicas = a.replicas;
   copts.durability = a.durability;
   copts.log_level = "warn";
+  copts.batch_delay_us = a.batch_delay_us;
   std::unique_ptr<eval::LocalCluster> cluster;
   try {
     cluster = std::make_unique<eval::LocalCluster>(copts);
@@ -115,6 +117,8 @@ const bool registered = add_command([](CLI::App& root) {
   cmd->add_option("--endpoints", args->endpoints,
                   "all: spread clients over every node (followers forward to the leader); leader: all to the leader")
       ->capture_default_str()->check(CLI::IsMember({"all", "leader"}));
+  cmd->add_option("--batch-delay-us", args->batch_delay_us,
+                  "Longest a submission waits for its batch (default: the config's, 200)")->check(CLI::Range(0, 1000000));
   cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
   cmd->callback([args] { run(*args); });
 });

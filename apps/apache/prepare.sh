@@ -15,7 +15,9 @@ for m in mod_mpm_worker mod_authz_core mod_mime mod_lua; do
 done
 
 mkdir -p "$data"/{conf,htdocs,lua,logs,run,lock}
-cp "$app_dir"/htdocs/* "$data"/htdocs/
+# -p keeps the files' times: apache derives ETag and Last-Modified from them, and every replica
+# must serve byte-identical headers.
+cp -p "$app_dir"/htdocs/* "$data"/htdocs/
 cp "$app_dir"/dyn.lua "$data"/lua/dyn.lua
 # apache drops to www-data after opening its logs; it must be able to read the pages and write
 # its lock files.

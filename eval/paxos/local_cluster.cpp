@@ -39,8 +39,9 @@ LocalCluster::LocalCluster(const LocalClusterOptions& options) : options_(option
   }
   config_path_ = dir_->path() / "cluster.cfg";
   std::ofstream(config_path_) << fmt::format(
-      "name = \"bench\";\nkey = \"{}\";\nnodes = (\n{}\n);\nstorage = {{ data_dir = \"{}\"; durability = \"{}\"; }};\n",
-      random_key(), nodes, (dir_->path() / "data").string(), options.durability);
+      "name = \"bench\";\nkey = \"{}\";\nnodes = (\n{}\n);\nstorage = {{ data_dir = \"{}\"; durability = \"{}\"; }};\n{}",
+      random_key(), nodes, (dir_->path() / "data").string(), options.durability,
+      options.batch_delay_us >= 0 ? fmt::format("batching = {{ max_batch_delay_us = {}; }};\n", options.batch_delay_us) : "");
   config_ = load_config(config_path_.string());
   for (const auto& n : config_.nodes) start(n.id);
   wait_ready(options.ready_timeout);
