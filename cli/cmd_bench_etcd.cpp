@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/load_args.h"
 #include "common/log.h"
 #include "eval/etcd/etcd_cluster.h"
 #include "eval/etcd/etcd_target.h"
@@ -18,17 +19,10 @@
 namespace lockstep::cli {
 namespace {
 
-struct BenchEtcdArgs {
-  std::uint32_t clients = 64;
-  std::size_t size = 64;
-  double seconds = 10;
-  double warmup = 2;
+struct BenchEtcdArgs : LoadArgs {
   int members = 3;
-  unsigned threads = 1;
-  std::string endpoints = "all";
   std::string etcd = "/usr/bin/etcd";
   std::string data_parent;
-  bool json = false;
 };
 
 // Leader-side counters from etcd's /metrics, read before and after the run to say where the
@@ -100,13 +94,7 @@ void run(const BenchEtcdArgs& a) {
   log::info("driving {} clients x {} B for {} s (+{} s warm-up) against {} endpoint(s)", a.clients,
             a.size, a.seconds, a.warmup, ports.size());
 
-  eval::LoadOptions lo;
-  lo.clients = a.clients;
-  lo.payload_size = a.size;
-  lo.duration = std::chrono::duration<double>(a.seconds);
-  lo.warmup = std::chrono::duration<double>(a.warmup);
-  lo.threads = a.threads;
-  lo.stop_fd = signals.fd();
+  eval::LoadOptions lo = a.options(signals.fd());
 
   const double etcd_cpu_before = cluster->cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
@@ -150,21 +138,10 @@ const bool registered = add_command([](CLI::App& root) {
   auto& bench = subcommand_of(root, "bench", "Benchmarks: closed-loop load against a cluster");
   auto* cmd = bench.add_subcommand("etcd", "Baseline: closed-loop PUTs against a local three-member etcd cluster");
   auto args = std::make_shared<BenchEtcdArgs>();
-  cmd->add_option("--clients", args->clients, "Concurrent clients, one outstanding PUT each")
-      ->capture_default_str()->check(CLI::Range(1, 100000));
-  cmd->add_option("--size", args->size, "Value bytes per PUT")->capture_default_str()->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--seconds", args->seconds, "Measured seconds")->capture_default_str()->check(CLI::Range(0.1, 86400.0));
-  cmd->add_option("--warmup", args->warmup, "Warm-up seconds, not measured")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  add_load_args(*cmd, *args, "member");
   cmd->add_option("--members", args->members, "etcd members")->capture_default_str()->check(CLI::Range(1, 7));
-  cmd->add_option("--threads", args->threads, "Load generator threads (one libevent loop each)")
-      ->capture_default_str()->check(CLI::Range(1, 64));
-  cmd->add_option("--endpoints", args->endpoints,
-                  "all: spread clients over every member (followers forward to the leader); "
-                  "leader: send every PUT to the leader")
-      ->capture_default_str()->check(CLI::IsMember({"all", "leader"}));
   cmd->add_option("--etcd", args->etcd, "etcd binary")->capture_default_str();
   cmd->add_option("--data-parent", args->data_parent, "Directory for the members' private data dirs (default $TMPDIR or /tmp)");
-  cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
   cmd->callback([args] { run(*args); });
 });
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command_registry.h"
+#include "cli/load_args.h"
 #include "common/log.h"
 #include "eval/loadgen/driver.h"
 #include "eval/paxos/lockstep_target.h"
@@ -19,17 +20,10 @@
 namespace lockstep::cli {
 namespace {
 
-struct BenchPaxosArgs {
+struct BenchPaxosArgs : LoadArgs {
   int replicas = 3;
-  std::uint32_t clients = 64;
-  std::size_t size = 64;
-  double seconds = 10;
-  double warmup = 2;
-  unsigned threads = 1;
   std::string durability = "fsync";
-  std::string endpoints = "all";
   int batch_delay_us = -1;
-  bool json = false;
 };
 
 void run(const BenchPaxosArgs& a) {
@@ -56,13 +50,7 @@ void run(const BenchPaxosArgs& a) {
   log::info("driving {} clients x {} B for {} s (+{} s warm-up) against {} node(s), leader {}", a.clients,
             a.size, a.seconds, a.warmup, ports.size(), leader);
 
-  eval::LoadOptions lo;
-  lo.clients = a.clients;
-  lo.payload_size = a.size;
-  lo.duration = std::chrono::duration<double>(a.seconds);
-  lo.warmup = std::chrono::duration<double>(a.warmup);
-  lo.threads = a.threads;
-  lo.stop_fd = signals.fd();
+  eval::LoadOptions lo = a.options(signals.fd());
 
   const ClusterConfig& config = cluster->config();
   const double cpu_before = cluster->cpu_seconds();
@@ -106,20 +94,11 @@ const bool registered = add_command([](CLI::App& root) {
   auto* cmd = bench.add_subcommand("paxos", "Closed-loop submissions against a local lockstep cluster of node processes");
   auto args = std::make_shared<BenchPaxosArgs>();
   cmd->add_option("--replicas", args->replicas, "Replicas (node processes)")->capture_default_str()->check(CLI::IsMember({1, 3, 5, 7}));
-  cmd->add_option("--clients", args->clients, "Concurrent clients, one outstanding submission each")
-      ->capture_default_str()->check(CLI::Range(1, 100000));
-  cmd->add_option("--size", args->size, "Bytes per submission")->capture_default_str()->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--seconds", args->seconds, "Measured seconds")->capture_default_str()->check(CLI::Range(0.1, 86400.0));
-  cmd->add_option("--warmup", args->warmup, "Warm-up seconds, not measured")->capture_default_str()->check(CLI::Range(0.0, 3600.0));
-  cmd->add_option("--threads", args->threads, "Load generator threads")->capture_default_str()->check(CLI::Range(1, 64));
+  add_load_args(*cmd, *args, "node");
   cmd->add_option("--durability", args->durability, "fsync (default), or write|none (experiments only)")
       ->capture_default_str()->check(CLI::IsMember({"fsync", "write", "none"}));
-  cmd->add_option("--endpoints", args->endpoints,
-                  "all: spread clients over every node (followers forward to the leader); leader: all to the leader")
-      ->capture_default_str()->check(CLI::IsMember({"all", "leader"}));
   cmd->add_option("--batch-delay-us", args->batch_delay_us,
                   "Longest a submission waits for its batch (default: the config's, 200)")->check(CLI::Range(0, 1000000));
-  cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
   cmd->callback([args] { run(*args); });
 });
 
