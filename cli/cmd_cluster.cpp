@@ -4,16 +4,15 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/node_status.h"
 #include "cluster/app.h"
 #include "cluster/error.h"
 #include "cluster/manager.h"
 #include "cluster/spec.h"
 #include "common/config.h"
-#include "paxos/node/sync_client.h"
 
 namespace lockstep::cli {
 namespace {
@@ -64,13 +63,7 @@ cl::NodeStatusFn node_status_from(const std::string& config_path) {
   return [config](const std::string& host, int id) {
     std::map<std::string, std::string> fields;
     try {
-      const NodeConfig& n = config->node(static_cast<uint32_t>(id));
-      node::SyncClient client(host, n.peer_port, config->name, config->key, std::chrono::milliseconds(500));
-      std::optional<std::string> text = client.status();
-      if (!text) return fields;
-      nlohmann::json j = nlohmann::json::parse(*text);
-      for (const auto& [key, value] : j.items())
-        if (value.is_primitive()) fields[key] = value.is_string() ? value.get<std::string>() : value.dump();
+      fields = query_node_status(*config, host, id);
       if (!fields.count("connections") && fields.count("clients")) fields["connections"] = fields["clients"];
     } catch (const std::exception&) {
       // A node that does not answer shows "-" in the table; it is not an error of `status`.

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/node_status.h"
 #include "cluster/app.h"
 #include "cluster/error.h"
 #include "cluster/manager.h"
@@ -25,7 +26,6 @@
 #include "eval/harness/modes.h"
 #include "eval/harness/runner.h"
 #include "eval/proc/signal_guard.h"
-#include "paxos/node/sync_client.h"
 
 namespace lockstep::cli {
 namespace {
@@ -103,13 +103,7 @@ class LocalCluster : public hv::ClusterControl {
   std::map<std::string, std::string> node_status(const std::string& host, int id) const {
     std::map<std::string, std::string> fields;
     try {
-      const NodeConfig& n = config_.node(static_cast<uint32_t>(id));
-      node::SyncClient client(host, n.peer_port, config_.name, config_.key, std::chrono::milliseconds(500));
-      std::optional<std::string> text = client.status();
-      if (!text) return fields;
-      const nlohmann::json j = nlohmann::json::parse(*text);  // items() refers into it
-      for (const auto& [key, value] : j.items())
-        if (value.is_primitive()) fields[key] = value.is_string() ? value.get<std::string>() : value.dump();
+      fields = query_node_status(config_, host, id);
     } catch (const std::exception& e) {
       // Not answering means "unknown divergences", reported as such (and why, in the progress).
       std::fprintf(stderr, "lockstep eval: node %d status: %s\n", id, e.what());

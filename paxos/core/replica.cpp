@@ -488,10 +488,13 @@ void Replica::truncate_after(Index index) {
 
 void Replica::maybe_commit() {
   if (role_ != Role::Leader) return;
-  std::vector<Index> matches{stable_};
-  for (auto& [peer, pr] : progress_) matches.push_back(pr.match);
-  std::sort(matches.begin(), matches.end(), std::greater<>());
-  Index candidate = matches[quorum() - 1];
+  // Runs on every acknowledgement: reuse one buffer instead of allocating.
+  match_scratch_.clear();
+  match_scratch_.push_back(stable_);
+  for (auto& [peer, pr] : progress_) match_scratch_.push_back(pr.match);
+  auto kth = match_scratch_.begin() + static_cast<std::ptrdiff_t>(quorum() - 1);
+  std::nth_element(match_scratch_.begin(), kth, match_scratch_.end(), std::greater<>());
+  Index candidate = *kth;
   if (candidate > hard_.commit && view_at(candidate) == hard_.view) set_commit(candidate);
 }
 

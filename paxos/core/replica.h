@@ -196,6 +196,7 @@ class Replica {
   std::vector<Proposal> leader_queue_;           // leader: waiting to be cut into an entry
   size_t leader_queue_bytes_ = 0;
   std::vector<Message> outbox_;
+  std::vector<Index> match_scratch_;  // maybe_commit's buffer
   // Per (origin, incarnation): seqs already committed, to drop retried duplicates.
   std::map<std::pair<NodeId, uint64_t>, SeqSet> committed_seqs_;
   // Leader: ids queued or in the log above the applied point. A retried Forward of one of them
