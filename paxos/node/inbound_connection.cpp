@@ -1,59 +1,62 @@
 #include "paxos/node/inbound_connection.h"
 
 #include "common/log.h"
-#include "paxos/node/frame_reader.h"
 #include "paxos/node/node.h"
 #include "paxos/wire/message_codec.h"
 
 namespace lockstep::node {
 
-InboundConnection::InboundConnection(Node& node, uint64_t id, BuffereventPtr bev, std::string remote)
-    : node_(node), id_(id), bev_(std::move(bev)), remote_(std::move(remote)) {
-  bufferevent_setcb(bev_.get(), &InboundConnection::on_read, nullptr, &InboundConnection::on_event, this);
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+InboundConnection::InboundConnection(Node& node, uint64_t id, int fd, std::string remote, FlushList& flush_list)
+    : node_(node), id_(id), stream_(node.base(), fd, *this, &flush_list), remote_(std::move(remote)) {
   // Until it says who it is, a connection gets little patience: a peer port held open by
   // half-sent Hellos would otherwise cost a descriptor each, forever.
+  hello_timer_.reset(evtimer_new(node.base(), &InboundConnection::on_hello_timeout, this));
   timeval hello_timeout{10, 0};
-  bufferevent_set_timeouts(bev_.get(), &hello_timeout, nullptr);
+  evtimer_add(hello_timer_.get(), &hello_timeout);
 }
 
 void InboundConnection::send_result(const wire::SubmitResult& result) {
-  scratch_.clear();
-  wire::append_frame(node_.codec(), result, scratch_);
-  bufferevent_write(bev_.get(), scratch_.data(), scratch_.size());
+  wire::append_frame(node_.codec(), result, stream_.output());
+  stream_.queue_output();
 }
 
 void InboundConnection::reject(const std::string& why) {
   node_.on_frame_rejected();
   log::warn("closing connection from {}: {}", remote_, why);
-  node_.on_connection_closed(id_);  // destroys this object
+  stream_.close();
+  hello_timer_.reset();
+  node_.on_connection_closed(id_);  // frees this object after the loop turn
 }
 
-void InboundConnection::on_read(bufferevent* bev, void* self) {
-  auto* conn = static_cast<InboundConnection*>(self);
-  std::string error;
-  bool closed = false;
-  ReadOutcome outcome = read_frames(
-      bufferevent_get_input(bev), conn->node_.codec(), conn->rejects_, error,
-      [&](wire::FrameKind kind, std::string_view payload) {
-        if (conn->handle_frame(kind, payload)) return true;
-        closed = true;
-        return false;
-      });
-  if (closed) return;  // handle_frame already rejected and destroyed the connection
-  if (outcome == ReadOutcome::Rejected) conn->reject("bad frame: " + error);
+void InboundConnection::on_hello_timeout(evutil_socket_t, short, void* self) {
+  static_cast<InboundConnection*>(self)->reject("no Hello within 10 s");
 }
 
-void InboundConnection::on_event(bufferevent*, short what, void* self) {
-  auto* conn = static_cast<InboundConnection*>(self);
-  if (what & BEV_EVENT_TIMEOUT) {
-    conn->reject("no Hello within 10 s");
-    return;
+void InboundConnection::on_closed(Stream&, std::string_view) {
+  hello_timer_.reset();
+  node_.on_connection_closed(id_);
+}
+
+void InboundConnection::on_input(Stream& stream) {
+  const wire::FrameCodec& codec = node_.codec();
+  for (;;) {
+    std::string_view in = stream.input();
+    if (in.empty()) return;
+    wire::DecodeResult r = codec.decode(in, rejects_);
+    if (r.failed()) {
+      reject("bad frame: " + r.error);
+      return;
+    }
+    if (r.need_more()) {
+      stream.expect(r.need);
+      return;
+    }
+    if (!handle_frame(r.kind, r.payload)) return;  // rejected: the stream is closed
+    stream.consume(r.consumed);
   }
-  if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) conn->node_.on_connection_closed(conn->id_);
 }
 
-// Returns false after rejecting (the object is gone then).
+// Returns false after rejecting (the stream is closed then).
 bool InboundConnection::handle_frame(wire::FrameKind kind, std::string_view payload) {
   switch (state_) {
     case State::AwaitingHello: {
@@ -78,7 +81,7 @@ bool InboundConnection::handle_frame(wire::FrameKind kind, std::string_view payl
       } else {
         state_ = State::Client;
       }
-      bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
+      hello_timer_.reset();
       return true;
     }
     case State::Peer: {
@@ -93,9 +96,8 @@ bool InboundConnection::handle_frame(wire::FrameKind kind, std::string_view payl
     }
     case State::Client: {
       if (kind == wire::FrameKind::StatusRequest) {
-        scratch_.clear();
-        node_.codec().encode(wire::FrameKind::Status, node_.status_json(), scratch_);
-        bufferevent_write(bev_.get(), scratch_.data(), scratch_.size());
+        node_.codec().encode(wire::FrameKind::Status, node_.status_json(), stream_.output());
+        stream_.queue_output();
         return true;
       }
       auto submit = kind == wire::FrameKind::Submit ? wire::decode_submit(payload) : std::nullopt;

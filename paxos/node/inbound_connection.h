@@ -7,6 +7,7 @@
 #include <string>
 
 #include "paxos/node/libevent_handles.h"
+#include "paxos/node/stream.h"
 #include "paxos/wire/client_messages.h"
 #include "paxos/wire/frame.h"
 
@@ -14,31 +15,33 @@ namespace lockstep::node {
 
 class Node;
 
-class InboundConnection {
+class InboundConnection final : private Stream::Handler {
  public:
-  InboundConnection(Node& node, uint64_t id, BuffereventPtr bev, std::string remote);
+  // Adopts the accepted socket `fd`.
+  InboundConnection(Node& node, uint64_t id, int fd, std::string remote, FlushList& flush_list);
   InboundConnection(const InboundConnection&) = delete;
   InboundConnection& operator=(const InboundConnection&) = delete;
 
-  // Appends a SubmitResult frame to the output.
+  // Queues a SubmitResult frame; it leaves with the loop turn's flush.
   void send_result(const wire::SubmitResult& result);
   bool is_client() const { return state_ == State::Client; }
 
  private:
   enum class State { AwaitingHello, Peer, Client };
-  static void on_read(bufferevent*, void* self);
-  static void on_event(bufferevent*, short what, void* self);
+  void on_input(Stream& stream) override;
+  void on_closed(Stream& stream, std::string_view why) override;
+  static void on_hello_timeout(evutil_socket_t, short, void* self);
   bool handle_frame(wire::FrameKind kind, std::string_view payload);
-  void reject(const std::string& why);  // logs and asks the node to drop this connection
+  void reject(const std::string& why);  // logs, closes, and asks the node to drop this connection
 
   Node& node_;
   uint64_t id_;
-  BuffereventPtr bev_;
+  Stream stream_;
+  EventPtr hello_timer_;
   std::string remote_;
   State state_ = State::AwaitingHello;
   uint32_t peer_id_ = 0;
   wire::RejectCounters rejects_;
-  std::string scratch_;
 };
 
 }  // namespace lockstep::node

@@ -88,7 +88,7 @@ Node::Node(ClusterConfig config, paxos::NodeId id)
   for (const auto& n : config_.nodes) {
     if (n.id == id) continue;
     peers_[n.id] = std::make_unique<PeerLink>(base_.get(), codec_, n, hello,
-                                              config_.batching.max_inflight_bytes * 2);
+                                              config_.batching.max_inflight_bytes * 2, flush_list_);
   }
 
   batch_timer_.reset(evtimer_new(base_.get(), &Node::on_batch_delay, this));
@@ -111,6 +111,7 @@ void Node::run() {
     event_base_loop(base_.get(), EVLOOP_ONCE);
     closing_.clear();
     if (!stopping_) process_ready();
+    flush_list_.flush();
   }
   log::info("node {} stopping", id_);
   if (storage_failed_) throw paxos::StorageError(writer_->error().value_or("storage failed"));
@@ -134,15 +135,12 @@ void Node::on_batch_delay(evutil_socket_t, short, void* self) {
 
 void Node::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* self) {
   auto* node = static_cast<Node*>(self);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   char text[INET_ADDRSTRLEN] = "?";
   auto* in = reinterpret_cast<sockaddr_in*>(address);
   inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-  BuffereventPtr bev(bufferevent_socket_new(node->base_.get(), fd, BEV_OPT_CLOSE_ON_FREE));
   uint64_t id = node->next_connection_id_++;
   node->connections_[id] = std::make_unique<InboundConnection>(
-      *node, id, std::move(bev), fmt::format("{}:{}", text, ntohs(in->sin_port)));
+      *node, id, fd, fmt::format("{}:{}", text, ntohs(in->sin_port)), node->flush_list_);
 }
 
 void Node::on_connection_closed(uint64_t connection_id) {

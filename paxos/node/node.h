@@ -4,7 +4,8 @@
 // Every loop iteration handles whatever arrived (peer messages, client submissions, the tick
 // timer), then drains the core's Ready output: the leader's Accepts go out at once, everything
 // else waits for one durable write of the iteration's entries (group commit), then committed
-// proposals are applied. Clients submit with Submit frames on the peer port and get a
+// proposals are applied. Output queued during the iteration (replies to clients, messages to
+// peers) is written at its end, one send() per connection. Clients submit with Submit frames on the peer port and get a
 // SubmitResult with the log index once their bytes are committed.
 #pragma once
 
@@ -22,6 +23,7 @@
 #include "common/config.h"
 #include "paxos/core/replica.h"
 #include "paxos/node/libevent_handles.h"
+#include "paxos/node/stream.h"
 #include "paxos/node/storage_writer.h"
 #include "paxos/storage/log_store.h"
 #include "paxos/wire/frame.h"
@@ -113,6 +115,7 @@ class Node {
   bool batch_timer_armed_ = false;
   bool batch_released_ = false;  // the delay just expired: cut before holding again
   EventPtr sigterm_, sigint_;
+  FlushList flush_list_;  // before the streams: they leave it when destroyed
   std::map<paxos::NodeId, std::unique_ptr<PeerLink>> peers_;
   std::unordered_map<uint64_t, std::unique_ptr<InboundConnection>> connections_;
   std::vector<std::unique_ptr<InboundConnection>> closing_;  // freed after their callbacks return

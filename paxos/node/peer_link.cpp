@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <algorithm>
 
@@ -12,25 +11,28 @@
 namespace lockstep::node {
 
 PeerLink::PeerLink(event_base* base, const wire::FrameCodec& codec, const NodeConfig& peer,
-                   std::string hello_frame, size_t max_queued_bytes)
+                   std::string hello_frame, size_t max_queued_bytes, FlushList& flush_list)
     : base_(base), codec_(codec), peer_(peer), hello_frame_(std::move(hello_frame)),
-      max_queued_bytes_(max_queued_bytes) {
+      max_queued_bytes_(max_queued_bytes), flush_list_(flush_list) {
   retry_timer_.reset(evtimer_new(base_, &PeerLink::on_retry, this));
   connect();
 }
 
 void PeerLink::connect() {
-  bev_.reset(bufferevent_socket_new(base_, -1, BEV_OPT_CLOSE_ON_FREE));
+  retired_.reset();
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(peer_.peer_port);
   inet_pton(AF_INET, peer_.host.c_str(), &addr.sin_addr);
-  bufferevent_setcb(bev_.get(), &PeerLink::on_read, nullptr, &PeerLink::on_event, this);
-  bufferevent_enable(bev_.get(), EV_READ);
-  if (bufferevent_socket_connect(bev_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    bev_.reset();
+  std::string error;
+  stream_ = Stream::connect(base_, addr, *this, &flush_list_, error);
+  if (!stream_) {
     schedule_retry();
+    return;
   }
+  // Queued now, sent as soon as the connection is up, ahead of every message.
+  stream_->output().assign(hello_frame_);
+  stream_->queue_output();
 }
 
 void PeerLink::schedule_retry() {
@@ -42,43 +44,36 @@ void PeerLink::schedule_retry() {
 
 void PeerLink::on_retry(evutil_socket_t, short, void* self) { static_cast<PeerLink*>(self)->connect(); }
 
-void PeerLink::on_read(bufferevent* bev, void*) {
+void PeerLink::on_input(Stream& stream) {
   // Peers never answer on this connection; discard anything that arrives.
-  evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+  stream.consume(stream.input().size());
 }
 
-void PeerLink::on_event(bufferevent* bev, short what, void* self) {
-  auto* link = static_cast<PeerLink*>(self);
-  if (what & BEV_EVENT_CONNECTED) {
-    int one = 1;
-    setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    link->connected_ = true;
-    link->backoff_ms_ = 50;
-    bufferevent_write(bev, link->hello_frame_.data(), link->hello_frame_.size());
-    log::info("connected to peer {} at {}:{}", link->peer_.id, link->peer_.host, link->peer_.peer_port);
-    return;
-  }
-  if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-    if (link->connected_) log::warn("lost connection to peer {}", link->peer_.id);
-    link->bev_.reset();
-    link->schedule_retry();
-  }
+void PeerLink::on_connected(Stream&) {
+  connected_ = true;
+  backoff_ms_ = 50;
+  log::info("connected to peer {} at {}:{}", peer_.id, peer_.host, peer_.peer_port);
+}
+
+void PeerLink::on_closed(Stream&, std::string_view) {
+  if (connected_) log::warn("lost connection to peer {}", peer_.id);
+  retired_ = std::move(stream_);
+  schedule_retry();
 }
 
 void PeerLink::send(const paxos::Message& message) {
-  if (!connected_ || !bev_) {
+  if (!connected_ || !stream_) {
     ++dropped_;
     return;
   }
   // A peer that stops reading must not make this node grow without bound; dropping is safe
   // because the protocol resends what was not acknowledged.
-  if (evbuffer_get_length(bufferevent_get_output(bev_.get())) > max_queued_bytes_) {
+  if (stream_->pending_output() > max_queued_bytes_) {
     ++dropped_;
     return;
   }
-  scratch_.clear();
-  wire::append_frame(codec_, message, scratch_);
-  bufferevent_write(bev_.get(), scratch_.data(), scratch_.size());
+  wire::append_frame(codec_, message, stream_->output());
+  stream_->queue_output();
 }
 
 }  // namespace lockstep::node
