@@ -116,6 +116,12 @@ std::vector<std::string> expand(const std::vector<std::string>& argv, const Vars
   return out;
 }
 
+void check_dmt_supported(const AppDef& app, const std::string& mode) {
+  if (app.dmt_unsupported.empty() || (mode != "dmt_only" && mode != "joint")) return;
+  throw UsageError(fmt::format("app {} cannot run under the DMT runtime (mode {}): {}", app.name, mode,
+                               app.dmt_unsupported));
+}
+
 std::vector<std::string> list_apps(const std::string& apps_dir) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -153,6 +159,11 @@ AppDef load_app(const std::string& apps_dir, const std::string& name) {
   app.prepare = r.strings(root, "prepare", false, &kServerVars);
   app.server = r.strings(root, "server", true, &kServerVars);
   app.server_env = r.strings(root, "server_env", false, &kServerVars);
+  if (root.exists("dmt_unsupported")) {
+    app.dmt_unsupported = r.str(root, "dmt_unsupported", false);
+    if (app.dmt_unsupported.empty())
+      r.fail(root["dmt_unsupported"], "dmt_unsupported", "must say why the app cannot run under the DMT runtime");
+  }
   for (size_t i = 0; i < app.server_env.size(); ++i) {
     if (app.server_env[i].find('=') == std::string::npos || app.server_env[i][0] == '=')
       r.fail(root["server_env"][static_cast<int>(i)], fmt::format("server_env[{}]", i), "must be KEY=VALUE");

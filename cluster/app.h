@@ -45,6 +45,9 @@ struct AppDef {
   std::vector<Workload> workloads;      // first one is the default
   Vars client_defaults;                 // {requests}, {concurrency}
   std::vector<Metric> metrics;
+  // Non-empty: the app cannot run under the DMT runtime yet (modes dmt_only and joint), and this
+  // says why. `cluster up` and `lockstep eval` refuse those modes for it with this reason.
+  std::string dmt_unsupported;
 
   const Workload& workload(const std::string& name) const;  // "" = default; UsageError if unknown
 };
@@ -52,6 +55,10 @@ struct AppDef {
 // Loads APPS_DIR/NAME/app.cfg. Errors (UsageError) name file:line:field; an unknown app is one
 // line listing the known ones.
 AppDef load_app(const std::string& apps_dir, const std::string& name);
+
+// Throws UsageError("app NAME cannot run under the DMT runtime (mode MODE): REASON") when MODE
+// uses the DMT runtime (dmt_only, joint) and APP declares dmt_unsupported.
+void check_dmt_supported(const AppDef& app, const std::string& mode);
 
 // Names of the apps in APPS_DIR (folders with an app.cfg).
 std::vector<std::string> list_apps(const std::string& apps_dir);

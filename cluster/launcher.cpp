@@ -30,7 +30,9 @@ class PlainLauncher final : public Launcher {
   }
 };
 
-std::string resolve(const std::string& exe) {
+}  // namespace
+
+std::string resolve_program(const std::string& exe) {
   if (exe.find('/') != std::string::npos) return exe;
   std::string dirs = kDefaultPath;
   if (const char* p = std::getenv("PATH")) dirs = p;
@@ -45,6 +47,8 @@ std::string resolve(const std::string& exe) {
   throw ClusterError(fmt::format("{}: not found in PATH", exe));
 }
 
+namespace {
+
 class LxcLauncher final : public Launcher {
  public:
   std::string kind() const override { return "lxc"; }
@@ -58,7 +62,7 @@ class LxcLauncher final : public Launcher {
     // LXC clears the environment and looks the command up itself: give it an absolute path.
     std::vector<std::string> argv = {"lxc-execute", "-n", req.name, "-P", lxcpath, "-f", conf,
                                      "-o", fmt::format("{}/{}.lxc.log", lxcpath, req.name), "-l", "WARN", "--"};
-    argv.push_back(resolve(req.argv.at(0)));
+    argv.push_back(resolve_program(req.argv.at(0)));
     argv.insert(argv.end(), req.argv.begin() + 1, req.argv.end());
     SpawnOptions opt;
     opt.netns = req.netns;
@@ -99,7 +103,7 @@ class LxcLauncher final : public Launcher {
 
 bool lxc_available() {
   try {
-    resolve("lxc-execute");
+    resolve_program("lxc-execute");
     return true;
   } catch (const ClusterError&) {
     return false;

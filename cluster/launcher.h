@@ -43,4 +43,8 @@ std::unique_ptr<Launcher> make_launcher(const std::string& choice);
 
 bool lxc_available();
 
+// EXE if it holds a '/', else its absolute path from $PATH (or the default PATH); ClusterError if
+// not found. LXC clears the environment, so commands run in containers need absolute paths.
+std::string resolve_program(const std::string& exe);
+
 }  // namespace lockstep::cluster

@@ -12,6 +12,7 @@
 
 #include "cluster/app.h"
 #include "cluster/cgroup.h"
+#include "cluster/dmt_mode.h"
 #include "cluster/error.h"
 #include "cluster/launcher.h"
 #include "cluster/netns.h"
@@ -28,12 +29,16 @@ constexpr auto kStopTimeout = std::chrono::seconds(5);
 // never wipes anything else).
 constexpr const char* kDataMarker = ".lockstep-cluster-data";
 
-bool is_mode(const std::string& m) { return m == "orig" || m == "proxy_only"; }
+bool is_mode(const std::string& m) { return m == "orig" || m == "proxy_only" || m == "dmt_only"; }
+
+// One replica at the server port: the baseline, alone or under the DMT runtime.
+bool single_server(const std::string& mode) { return mode == "orig" || mode == "dmt_only"; }
 
 void check_mode(const UpOptions& o) {
-  if (o.mode == "dmt_only" || o.mode == "joint")
-    throw UsageError(fmt::format("mode {} is not implemented yet (orig, proxy_only)", o.mode));
-  if (!is_mode(o.mode)) throw UsageError(fmt::format("unknown mode '{}' (orig, proxy_only)", o.mode));
+  if (o.mode == "joint")
+    throw UsageError("mode joint is not implemented yet: the proxy does not drive the DMT runtime yet "
+                     "(orig, proxy_only, dmt_only)");
+  if (!is_mode(o.mode)) throw UsageError(fmt::format("unknown mode '{}' (orig, proxy_only, dmt_only)", o.mode));
   if (o.mode == "proxy_only" && !o.node_available)
     throw ClusterError("mode proxy_only: node process not available yet (`lockstep node` has no proxy: no --app option)");
 }
@@ -180,6 +185,12 @@ std::vector<OwnedProcess> start_replica(const ClusterNames& names, ClusterState&
   req.name = fmt::format("{}-server", rt.netns);
   req.argv = expand(app.server, vars);
   req.env = expand(app.server_env, vars);
+  if (state.mode == "dmt_only") {
+    DmtLaunch dmt{dmt_library(options.dmt_library), dmt_report_dir(node.data_dir) + "/report.json", rs.server_log};
+    req.argv = dmt_argv(req.argv, req.env, dmt);
+    log::info("replica {}: {} runs under the DMT runtime {} (reports {}[.N], runtime messages in {})", node.id,
+              app.name, dmt.library, dmt.report, dmt.log);
+  }
   req.netns = rt.netns;
   if (!rt.cgroup_path.empty()) req.cgroup_procs = leaf_procs_file(rt.cgroup_path, ReplicaCgroup::Leaf::server);
   req.cwd = data_dir;
@@ -209,9 +220,21 @@ void wait_ready_logged(const std::string& what, const std::string& host, uint16_
   }
 }
 
-void wait_replica_ready(const ReplicaState& rs, const AppDef& app, const std::string& mode) {
+void wait_replica_ready(const ReplicaState& rs, const AppDef& app, const std::string& mode,
+                        const UpOptions& options) {
   wait_ready_logged(fmt::format("replica {} server ({}, log {})", rs.id, app.name, rs.server_log), rs.host,
                     rs.server_port, app.ready, rs.server, rs.server_log);
+  if (mode == "dmt_only") {
+    // The runtime must really be inside the server, not only in the launcher's command line.
+    const std::string lib = dmt_library(options.dmt_library);
+    const std::vector<pid_t> under = processes_with_library(rs.server.pid, lib);
+    if (under.empty())
+      throw ClusterError(fmt::format("replica {}: {} serves but no process of it has {} loaded (log {})", rs.id,
+                                     app.name, lib, rs.server_log));
+    std::string pids;
+    for (pid_t p : under) pids += (pids.empty() ? "" : " ") + std::to_string(p);
+    log::info("replica {}: DMT runtime loaded in pid(s) {}", rs.id, pids);
+  }
   if (mode == "proxy_only") {
     wait_ready_logged(fmt::format("replica {} node (log {})", rs.id, rs.node_log), rs.host, rs.proxy_port,
                       ReadyCheck{"", app.ready.timeout_ms}, rs.node, rs.node_log);
@@ -219,7 +242,7 @@ void wait_replica_ready(const ReplicaState& rs, const AppDef& app, const std::st
 }
 
 std::string service_address(const ReplicaState& rs, const std::string& mode) {
-  return fmt::format("{}:{}", rs.host, mode == "orig" ? rs.server_port : rs.proxy_port);
+  return fmt::format("{}:{}", rs.host, single_server(mode) ? rs.server_port : rs.proxy_port);
 }
 
 bool leftovers_exist(const ClusterNames& names) {
@@ -243,6 +266,8 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
   check_mode(options);
   ClusterNames names(spec.name);
   AppDef app = load_app(options.apps_dir, options.app);
+  check_dmt_supported(app, options.mode);
+  if (options.mode == "dmt_only") dmt_library(options.dmt_library);  // fails before anything is created
   if (auto missing = missing_packages(app); !missing.empty()) {
     std::string list;
     for (const auto& p : missing) list += (list.empty() ? "" : " ") + p;
@@ -255,7 +280,7 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
 
   InterruptGuard interrupts;
   std::vector<NodeSpec> nodes = spec.nodes;
-  if (options.mode == "orig") nodes.resize(1);  // the baseline: one server at replica 1's address
+  if (single_server(options.mode)) nodes.resize(1);  // one server at replica 1's address
 
   std::optional<CpuHierarchy> cpu;
   if (spec.cpu_quota > 0) {
@@ -343,7 +368,7 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
     for (auto& p : start_replica(names, state, spec, n, app, *launcher, options, runtimes[i]))
       processes.push_back(std::move(p));
   }
-  for (const auto& rs : state.replicas) wait_replica_ready(rs, app, state.mode);
+  for (const auto& rs : state.replicas) wait_replica_ready(rs, app, state.mode, options);
 
   for (const auto& rs : state.replicas) state.service.push_back(service_address(rs, state.mode));
   state.ready = true;
@@ -422,7 +447,7 @@ ClusterStatus cluster_status(const std::string& cluster, const NodeStatusFn& nod
     if (r.node_running && node_status) r.node = node_status(rs.host, rs.id);
     r.server_pid = rs.server.pid;
     r.node_pid = rs.node.pid;
-    uint16_t port = state->mode == "orig" ? rs.server_port : rs.proxy_port;
+    uint16_t port = single_server(state->mode) ? rs.server_port : rs.proxy_port;
     r.serving = probe_once(rs.host, port, ReadyCheck{}).empty();
     if (cpu) r.cpu_quota = read_cpu_quota(*cpu, replica_cgroup_path(*cpu, names, rs.id));
     st.replicas.push_back(r);
@@ -508,7 +533,7 @@ void cluster_restart(const ClusterSpec& spec, int id, const UpOptions& options) 
   ReplicaRuntime rt{names.netns(id), state->cgroup_path.empty() ? "" : fmt::format("{}/r{}", state->cgroup_path, id)};
   // The data directory is kept: a restarted replica resumes from its own state.
   std::vector<OwnedProcess> processes = start_replica(names, *state, spec, spec.node(id), app, *launcher, opt, rt);
-  wait_replica_ready(*state->replica(id), app, state->mode);
+  wait_replica_ready(*state->replica(id), app, state->mode, opt);
   for (auto& p : processes) p.release();
 }
 

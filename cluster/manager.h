@@ -4,7 +4,9 @@
 // Mode orig: one replica (the config's first node): its namespace, cgroup and the server,
 // reached at host:server_port. Mode proxy_only: every node gets a namespace and cgroup, and in
 // each the node process (`lockstep node --config C --id N --app APP`, in the `node` leaf of the
-// replica cgroup) beside the server; clients use host:proxy_port. The node subcommand is written
+// replica cgroup) beside the server; clients use host:proxy_port. Mode dmt_only: like orig, but
+// the server runs with the DMT runtime preloaded (cluster/dmt_mode.h); an app whose app.cfg says
+// dmt_unsupported is refused. Mode joint is refused (not implemented). The node subcommand is written
 // separately: until it is registered, proxy_only stops with one line before creating anything.
 #pragma once
 
@@ -20,8 +22,9 @@ namespace lockstep::cluster {
 
 struct UpOptions {
   std::string app;
-  std::string mode;           // orig | proxy_only
+  std::string mode;           // orig | proxy_only | dmt_only
   std::string apps_dir;
+  std::string dmt_library;    // dmt_only: liblockstep_dmt.so (empty: beside the lockstep binary)
   std::string launcher = "auto";
   bool node_available = false;  // `lockstep node` is registered in this binary
   std::string lockstep_exe;     // path of the lockstep binary (for `lockstep node`)

@@ -1,5 +1,6 @@
 // Start-up and shutdown: real functions, options, the main thread, the exit report, the watchdog.
 #include <dlfcn.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -64,6 +65,7 @@ void read_options() {
   }
   env_str("LOCKSTEP_DMT_TRACE", o.trace_path, sizeof o.trace_path);
   env_str("LOCKSTEP_DMT_REPORT", o.report_path, sizeof o.report_path);
+  env_str("LOCKSTEP_DMT_LOG", o.log_path, sizeof o.log_path);
 }
 
 void resolve_one(void** slot, const char* name) {
@@ -79,6 +81,32 @@ int64_t clock_ns(clockid_t c) {
   struct timespec ts;
   real.clock_gettime(c, &ts);
   return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+// A server is usually stopped by SIGTERM, whose default action ends the process without running
+// exit handlers, so it would never write its report. Where the program left a terminating signal
+// at its default action, the runtime writes the report (and flushes the trace) first, then lets
+// the signal act as the default would. A program installing its own handler simply replaces this
+// one (its handler then decides how it exits). The report describes wherever the signal found the
+// program: not a deterministic point.
+void on_terminating_signal(int sig) {
+  flush_trace();
+  write_report();
+  // SA_RESETHAND restored the default action and SA_NODEFER left the signal unblocked.
+  raise(sig);
+}
+
+void install_report_on_signals() {
+  if (!g.opt.report_path[0] && !g.opt.trace_path[0]) return;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    struct sigaction old{};
+    if (sigaction(sig, nullptr, &old) != 0 || (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa{};
+    sa.sa_handler = on_terminating_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER | SA_RESTART;
+    sigaction(sig, &sa, nullptr);
+  }
 }
 
 void do_init() {
@@ -100,7 +128,10 @@ void do_init() {
   g.rq_len = 1;
   t_self = main;
   g.trace_fd = -1;
+  g.log_fd = -1;
+  open_log();
   open_trace();
+  install_report_on_signals();
   g.active = !g.opt.disabled;
   t_in_init = false;
 }

@@ -95,6 +95,7 @@ struct Options {
   uint32_t soft_barrier_turns = 0;
   char trace_path[512] = {};
   char report_path[512] = {};
+  char log_path[512] = {};  // LOCKSTEP_DMT_LOG: the runtime's messages (empty: stderr)
   char process_index[128] = {};
 };
 
@@ -147,6 +148,8 @@ struct Global {
   uint64_t op_counts[kOpCount] = {};
   TailRecord tail[kTailSize] = {};
   uint64_t tail_pos = 0;
+  int log_fd = 0;     // -1 or LOCKSTEP_DMT_LOG, kept open on a high fd (see message_fd)
+  uint64_t log_dev = 0, log_ino = 0;
   int trace_fd = 0;  // -1 or the trace file once initialized (zero here keeps Global in .bss)
   char trace_buf[1 << 16] = {};
   size_t trace_len = 0;
@@ -232,6 +235,9 @@ int64_t logical_ns(clockid_t clock);  // base + turns * ns_per_turn for the cloc
 
 // Reporting.
 void open_trace();
+void open_log();
+// Where messages go: the LOCKSTEP_DMT_LOG file if its descriptor is still that file, else stderr.
+int message_fd();
 void flush_trace();
 void write_report();
 void dump_tail(const char* why);

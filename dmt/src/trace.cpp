@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dmt/src/real.h"
@@ -64,11 +65,47 @@ void raw_write_all(int fd, const char* data, size_t len) {
   }
 }
 
+// The log is opened once at start-up, before a server changes its user (apache's child runs as
+// www-data and could not open a root-owned log), and moved to a high descriptor so that programs
+// dup2-ing over 0..2 or their own low fds leave it alone.
+void open_log() {
+  if (!g.opt.log_path[0]) return;
+  int fd = real.open(g.opt.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    errmsg("cannot open LOCKSTEP_DMT_LOG ", g.opt.log_path, " (messages go to stderr)");
+    return;
+  }
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 1000);
+  if (high >= 0) {
+    real.close(fd);
+    fd = high;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    real.close(fd);
+    return;
+  }
+  g.log_dev = st.st_dev;
+  g.log_ino = st.st_ino;
+  g.log_fd = fd;
+}
+
+// A program may close every descriptor it does not know (daemons do) and reuse the number: the
+// descriptor is trusted only while it still refers to the file opened at start-up.
+int message_fd() {
+  if (g.log_fd < 0) return 2;
+  struct stat st;
+  if (fstat(g.log_fd, &st) == 0 && st.st_dev == g.log_dev && st.st_ino == g.log_ino) return g.log_fd;
+  g.log_fd = -1;
+  return 2;
+}
+
 void errmsg(const char* a, const char* b, const char* c) {
   char buf[1024];
   int n = std::snprintf(buf, sizeof buf, "lockstep-dmt[%s]: %s%s%s\n", g.opt.process_index, a,
                         b ? b : "", c ? c : "");
-  if (n > 0) raw_write_all(2, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+  if (n > 0)
+    raw_write_all(message_fd(), buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
 }
 
 void open_trace() {
@@ -141,12 +178,13 @@ void write_report() {
 
 void dump_tail(const char* why) {
   errmsg(why);
+  const int out = message_fd();
   char buf[256];
   const uint64_t end = g.tail_pos;
   const uint64_t begin = end > kTailSize ? end - kTailSize : 0;
   int n = std::snprintf(buf, sizeof buf, "  last %llu operations (logical time, thread, op, object):\n",
                         static_cast<unsigned long long>(end - begin));
-  raw_write_all(2, buf, static_cast<size_t>(n));
+  raw_write_all(out, buf, static_cast<size_t>(n));
   for (uint64_t i = begin; i < end; ++i) {
     const TailRecord& r = g.tail[i % kTailSize];
     char* p = buf;
@@ -159,7 +197,7 @@ void dump_tail(const char* why) {
     *p++ = ' ';
     p = put_object(p, r.kind, r.id);
     *p++ = '\n';
-    raw_write_all(2, buf, static_cast<size_t>(p - buf));
+    raw_write_all(out, buf, static_cast<size_t>(p - buf));
   }
   static const char* const states[] = {"free", "runnable", "waiting", "in-blocking-call", "exited", "unscheduled"};
   for (uint32_t i = 0; i < g.nthreads && i < 256; ++i) {
@@ -178,7 +216,7 @@ void dump_tail(const char* why) {
     }
     n = std::snprintf(buf, sizeof buf, "  thread %u: %s%s%s\n", t.index, states[static_cast<int>(t.state)], on,
                       g.rq_head == &t ? " (turn is here)" : "");
-    raw_write_all(2, buf, static_cast<size_t>(n));
+    raw_write_all(out, buf, static_cast<size_t>(n));
   }
 }
 

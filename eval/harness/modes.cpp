@@ -11,8 +11,8 @@ const std::vector<ModeInfo>& known_modes() {
   static const std::vector<ModeInfo> modes = {
       {"orig", true, ""},
       {"proxy_only", true, ""},
-      {"dmt_only", false, "the cluster cannot start a server under the DMT runtime yet"},
-      {"joint", false, "proxy and DMT together come in a later issue"},
+      {"dmt_only", true, ""},
+      {"joint", false, "the proxy does not drive the DMT runtime yet (a later issue)"},
   };
   return modes;
 }
@@ -57,5 +57,14 @@ std::vector<std::string> parse_modes(const std::string& list) {
   if (modes.empty()) throw UsageError("--modes: no mode given (available: " + names_of_available() + ")");
   return modes;
 }
+
+void check_modes_for_app(const std::vector<std::string>& modes, const std::string& app,
+                         const std::string& dmt_unsupported) {
+  if (dmt_unsupported.empty()) return;
+  for (const auto& m : modes)
+    if (uses_dmt(m)) throw UsageError("app " + app + " cannot run under the DMT runtime (mode " + m + "): " + dmt_unsupported);
+}
+
+bool uses_dmt(const std::string& mode) { return mode == "dmt_only" || mode == "joint"; }
 
 }  // namespace lockstep::eval::harness

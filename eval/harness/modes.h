@@ -19,4 +19,13 @@ const std::vector<ModeInfo>& known_modes();
 // do not exist yet, each with one line (UsageError). Keeps the order given.
 std::vector<std::string> parse_modes(const std::string& list);
 
+// True for the modes whose server runs under the DMT runtime (dmt_only, joint).
+bool uses_dmt(const std::string& mode);
+
+// UsageError("app APP cannot run under the DMT runtime (mode M): REASON") if one of MODES uses the
+// DMT runtime and the app's app.cfg declares dmt_unsupported = REASON (AppDef::dmt_unsupported);
+// call it after parse_modes so such an app is refused before any mode runs.
+void check_modes_for_app(const std::vector<std::string>& modes, const std::string& app,
+                         const std::string& dmt_unsupported);
+
 }  // namespace lockstep::eval::harness
