@@ -3,7 +3,8 @@
 # 1. a server_port below 49152 is refused with prepare.sh's one-line reason, nothing left behind;
 # 2. proxy_only: every replica has imported the library under the same object ids — each
 #    replica's ContentDirectory lists the URLs the workloads request, and each URL (the transcoded
-#    stream too) serves the same bytes on every replica and through every replica's proxy;
+#    stream too) serves the same bytes on every replica and through every replica's proxy, also
+#    after replica 2 was killed and restarted;
 # 3. `lockstep eval --app gerbera --modes orig,proxy_only --rounds 1` completes with 0 failed
 #    requests and writes results.csv and summary.md; the cluster is gone afterwards.
 # Usage: eval_gerbera_test.sh LOCKSTEP
@@ -78,6 +79,13 @@ for h in "${hosts[@]}"; do
     m=$(body_md5 "http://$h:$proxy_port$p")
     [[ $m == "${first_md5[$p]}" ]] || fail "the proxy of $h serves other bytes at $p"
   done
+done
+# A crashed replica comes back with the same ids (run.sh starts on a fresh database).
+"$LOCKSTEP" cluster kill 2 --config "$CONFIG" >/dev/null || fail "cluster kill 2 failed"
+"$LOCKSTEP" cluster restart 2 --config "$CONFIG" >/dev/null || fail "cluster restart 2 failed"
+for p in "${paths[@]}"; do
+  m=$(body_md5 "http://${hosts[1]}:$server_port$p")
+  [[ $m == "${first_md5[$p]}" ]] || fail "restarted replica 2 serves other bytes at $p"
 done
 "$LOCKSTEP" cluster down --config "$CONFIG" >/dev/null
 
