@@ -171,7 +171,7 @@ void Node::on_submit(uint64_t connection_id, uint64_t request_id, std::string_vi
     return;
   }
   paxos::ProposalId pid = replica_->submit(std::string(data));
-  waiters_[pid.seq] = Waiter{connection_id, request_id};
+  waiters_.push_back(Waiter{.seq = pid.seq, .connection_id = connection_id, .request_id = request_id});
 }
 
 void Node::answer(const Waiter& waiter, paxos::Index index) {
@@ -254,10 +254,12 @@ void Node::finish(paxos::Ready& ready) {
   for (const paxos::CommittedProposal& c : ready.unique) {
     const paxos::ProposalId& pid = c.proposal->id;
     if (pid.origin == id_ && pid.incarnation == replica_->incarnation()) {
-      auto it = waiters_.find(pid.seq);
-      if (it != waiters_.end()) {
-        answer(it->second, c.index);
-        waiters_.erase(it);
+      auto it = std::lower_bound(waiters_.begin(), waiters_.end(), pid.seq,
+                                 [](const Waiter& w, uint64_t seq) { return w.seq < seq; });
+      if (it != waiters_.end() && it->seq == pid.seq && !it->answered) {
+        answer(*it, c.index);
+        it->answered = true;
+        while (!waiters_.empty() && waiters_.front().answered) waiters_.pop_front();
       }
     }
     if (apply_) apply_(c);
