@@ -1,5 +1,7 @@
-// `lockstep eval`: compares modes of one app on the local cluster (eval/harness/ runs the
-// rounds and renders the results; this file supplies the cluster through cluster/'s API).
+// `lockstep eval`: compares modes of one or several apps on the local cluster (eval/harness/
+// runs the rounds and renders the results; this file turns app.cfg files into the run plan and
+// supplies the cluster through cluster/'s API).
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -21,10 +23,14 @@
 #include "cluster/manager.h"
 #include "cluster/spec.h"
 #include "common/config.h"
+#include "eval/harness/charts.h"
 #include "eval/harness/client_output.h"
+#include "eval/harness/doc.h"
 #include "eval/harness/error.h"
 #include "eval/harness/modes.h"
+#include "eval/harness/machine.h"
 #include "eval/harness/runner.h"
+#include "eval/harness/selection.h"
 #include "eval/proc/signal_guard.h"
 
 namespace lockstep::cli {
@@ -35,20 +41,22 @@ namespace hv = lockstep::eval::harness;
 namespace fs = std::filesystem;
 
 struct EvalArgs {
-  std::string app;
+  std::string app;  // comma-separated
+  bool all = false;
   std::string modes = "orig,proxy_only";
   int rounds = 3;
   std::string config = "configs/local-3.cfg";
   bool json = false;
   int requests = 0;     // 0: the app's default
   int concurrency = 0;  // 0: the app's default
-  std::string page;     // workload name; "" = the app's default
+  std::string workload;  // NAME or APP:NAME items; "" = each app's default
   int warmup = -1;      // -1: a tenth of the requests (at least 50, at most 500)
   int client_timeout_s = 600;
   std::string apps_dir = cl::default_apps_dir();
   std::string launcher = "auto";
   std::string results = "results";
   std::string tag;
+  std::string doc;  // markdown page to write (docs/perf/apps.md)
 };
 
 // The cluster of one config, driven through cluster/'s C++ API.
@@ -96,8 +104,6 @@ class LocalCluster : public hv::ClusterControl {
     return spec_.nodes.empty() ? std::string() : spec_.nodes.front().data_dir + "/logs/";
   }
 
-  bool already_up() const { return cl::cluster_status(spec_.name).up; }
-
  private:
   // The node's status JSON, flattened; empty when it does not answer within half a second.
   std::map<std::string, std::string> node_status(const std::string& host, int id) const {
@@ -117,13 +123,12 @@ class LocalCluster : public hv::ClusterControl {
 };
 
 // results/DATE-TAG/, new for every run.
-fs::path make_results_dir(const EvalArgs& a, const std::string& workload) {
+fs::path make_results_dir(const EvalArgs& a, const std::string& tag) {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
   char date[32];
   std::strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
-  std::string tag = a.tag.empty() ? a.app + "-" + workload : a.tag;
   fs::path base = fs::path(a.results) / (std::string(date) + "-" + tag);
   fs::path dir = base;
   for (int n = 2; fs::exists(dir); ++n) dir = base.string() + "-" + std::to_string(n);
@@ -139,53 +144,105 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!out) throw CommandError(kExitFailure, "cannot write " + p.string());
 }
 
+std::string joined(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+// One app's plan: its client command, metrics and load, or why it cannot run. Bad input (an
+// unknown workload, a bad metric regex) throws UsageError; a broken app.cfg under --all, a
+// missing package or client program is the app's failure, reported with the others' results.
+hv::PlannedApp plan_app(const EvalArgs& a, const std::string& name, const std::string& workload_name,
+                        const std::vector<std::string>& modes) {
+  hv::PlannedApp p;
+  p.options.app = name;
+  p.options.workload = workload_name;
+  p.options.modes = modes;
+  p.options.rounds = a.rounds;
+  p.options.client_timeout = std::chrono::seconds(a.client_timeout_s);
+  p.options.config = a.config;
+  cl::AppDef app;
+  try {
+    app = cl::load_app(a.apps_dir, name);
+  } catch (const cl::UsageError& e) {
+    if (!a.all) throw;
+    p.error = std::string("app.cfg does not load: ") + e.what();
+    p.log = (fs::path(a.apps_dir) / name / "app.cfg").string();
+    return p;
+  }
+  // An app that cannot run under the DMT runtime: refused when asked for alone (bad input),
+  // its DMT modes reported failed with the reason in a run over several apps.
+  try {
+    hv::check_modes_for_app(modes, name, app.dmt_unsupported);
+  } catch (const hv::UsageError& e) {
+    if (!a.all && a.app.find(',') == std::string::npos) throw;
+    for (const auto& m : modes)
+      if (hv::uses_dmt(m)) p.options.refused_modes[m] = e.what();
+  }
+  const cl::Workload& workload = app.workload(workload_name);
+  p.options.workload = workload.name;
+  if (workload.command.empty()) throw CommandError(kExitUsage, "app " + name + ": workload " + workload.name + " has no command");
+  auto int_default = [&](const char* key, int given) {
+    if (given > 0) return given;
+    auto it = app.client_defaults.find(key);
+    return it == app.client_defaults.end() ? 0 : std::stoi(it->second);
+  };
+  p.options.requests = int_default("requests", a.requests);
+  p.options.concurrency = int_default("concurrency", a.concurrency);
+  p.options.warmup_requests =
+      a.warmup >= 0 ? a.warmup : std::clamp(p.options.requests / 10, std::min(50, p.options.requests), 500);
+  const std::string wname = workload.name;
+  const int concurrency = p.options.concurrency;
+  p.options.client_argv = [app, wname, concurrency](const std::string& target, int requests) {
+    return cl::client_argv(app, wname, target, requests, std::min(concurrency, requests));
+  };
+  std::vector<hv::MetricRule> rules;
+  for (const auto& m : app.metrics) rules.push_back({m.name, m.regex, m.unit});
+  hv::OutputParser parser(std::move(rules), fs::path(workload.command.front()).filename() == "ab");
+
+  if (auto missing = cl::missing_packages(app); !missing.empty()) {
+    const std::string names = joined(missing, " ");
+    p.error = "needs Debian packages not installed: " + names + " (apt-get install " + names + ")";
+    return p;
+  }
+  try {
+    hv::resolve_executable(workload.command.front());
+  } catch (const hv::UsageError& e) {
+    p.error = e.what();
+    return p;
+  }
+  p.parser.emplace(std::move(parser));
+  return p;
+}
+
+// The command line this run amounts to, for the summary and the doc.
+std::string command_line(const EvalArgs& a) {
+  std::string out = "lockstep eval " + (a.all ? std::string("--all") : "--app " + a.app) + " --modes " + a.modes +
+                    " --rounds " + std::to_string(a.rounds) + " --config " + a.config;
+  if (!a.workload.empty()) out += " --workload " + a.workload;
+  if (a.requests > 0) out += " --requests " + std::to_string(a.requests);
+  if (a.concurrency > 0) out += " --concurrency " + std::to_string(a.concurrency);
+  if (a.warmup >= 0) out += " --warmup " + std::to_string(a.warmup);
+  return out;
+}
+
 void run(const EvalArgs& a, CLI::App& root) {
   if (a.rounds < 1) throw CommandError(kExitUsage, "--rounds must be at least 1");
   if (a.requests < 0 || a.concurrency < 0) throw CommandError(kExitUsage, "--requests/--concurrency must be positive");
   if (a.concurrency > a.requests && a.requests > 0)
     throw CommandError(kExitUsage, "--concurrency must not exceed --requests");
 
-  // Bad input first, before anything is created: app, modes, workload, config, client program.
-  cl::AppDef app = cl::load_app(a.apps_dir, a.app);
+  // Bad input first, before anything is created: apps, modes, workloads, config.
+  const std::vector<std::string> names = hv::select_apps(cl::list_apps(a.apps_dir), a.all, a.app);
+  const bool several = a.all || names.size() > 1;
   std::vector<std::string> modes = hv::parse_modes(a.modes);
-  const cl::Workload& workload = app.workload(a.page);
+  hv::WorkloadChoice workloads(a.workload, names);
   cl::ClusterSpec spec = cl::load_cluster_spec(a.config);
-  if (workload.command.empty()) throw CommandError(kExitUsage, "app " + a.app + ": workload " + workload.name + " has no command");
-  const std::string client = hv::resolve_executable(workload.command.front());
-  if (auto missing = cl::missing_packages(app); !missing.empty()) {
-    std::string names;
-    for (const auto& p : missing) names += (names.empty() ? "" : " ") + p;
-    throw CommandError(kExitFailure, "app " + a.app + " needs Debian packages not installed: " + names +
-                                         " (apt-get install " + names + ")");
-  }
-  auto int_default = [&](const char* key, int given) {
-    if (given > 0) return given;
-    auto it = app.client_defaults.find(key);
-    return it == app.client_defaults.end() ? 0 : std::stoi(it->second);
-  };
-
-  hv::RunOptions o;
-  o.app = a.app;
-  o.workload = workload.name;
-  o.modes = modes;
-  o.rounds = a.rounds;
-  o.requests = int_default("requests", a.requests);
-  o.concurrency = int_default("concurrency", a.concurrency);
-  o.warmup_requests = a.warmup >= 0 ? a.warmup : std::clamp(o.requests / 10, std::min(50, o.requests), 500);
-  o.client_timeout = std::chrono::seconds(a.client_timeout_s);
-  o.config = a.config;
-  const std::string workload_name = workload.name;
-  const int concurrency = o.concurrency;
-  o.client_argv = [app, workload_name, concurrency](const std::string& target, int requests) {
-    return cl::client_argv(app, workload_name, target, requests, std::min(concurrency, requests));
-  };
-
-  std::vector<hv::MetricRule> rules;
-  for (const auto& m : app.metrics) rules.push_back({m.name, m.regex, m.unit});
-  hv::OutputParser parser(std::move(rules), fs::path(client).filename() == "ab");
+  std::vector<hv::PlannedApp> plan;
+  for (const auto& name : names) plan.push_back(plan_app(a, name, workloads.for_app(name), modes));
 
   cl::UpOptions base;
-  base.app = a.app;
   base.apps_dir = a.apps_dir;
   base.launcher = a.launcher;
   auto nodes = root.get_subcommands([](CLI::App* sub) { return sub->get_name() == "node"; });
@@ -193,52 +250,101 @@ void run(const EvalArgs& a, CLI::App& root) {
   std::error_code ec;
   base.lockstep_exe = fs::read_symlink("/proc/self/exe", ec).string();
 
-  LocalCluster cluster(spec, a.config, base);
   // Someone else's cluster of the same name is never taken down by us.
-  if (cluster.already_up())
+  if (cl::cluster_status(spec.name).up)
     throw CommandError(kExitFailure, "cluster " + spec.name + " is already up; take it down first (lockstep cluster down --config " +
                                          a.config + ")");
 
-  o.results_dir = make_results_dir(a, workload.name);
+  const std::string tag = !a.tag.empty() ? a.tag
+                          : a.all        ? std::string("all")
+                          : several      ? joined(names, "-")
+                                         : names.front() + "-" + plan.front().options.workload;
+  const fs::path results_dir = make_results_dir(a, tag);
+  for (auto& p : plan) p.options.results_dir = results_dir;
+
+  hv::SuiteReport suite;
+  suite.several = several;
+  suite.results_dir = results_dir.string();
+  const ClusterConfig config = load_config(a.config);
+  suite.settings.push_back({"command", "`" + command_line(a) + "`"});
+  suite.settings.push_back({"cluster", fmt::format("{} replicas, CPU quota {}% of a core per replica{}, durability {}, "
+                                                   "batch delay {} us",
+                                                   spec.nodes.size(), config.cpu_quota_percent,
+                                                   config.cpu_quota_percent ? "" : " (none)",
+                                                   to_string(config.storage.durability),
+                                                   config.batching.max_batch_delay_us)});
+  suite.settings.push_back({"warm-up", a.warmup >= 0 ? std::to_string(a.warmup) + " requests per mode"
+                                                     : std::string("a tenth of the requests (50..500) per mode")});
+  for (auto& kv : hv::machine_settings(hv::read_machine_info())) suite.settings.push_back(std::move(kv));
+
   eval::SignalGuard signals;
-  hv::EvalReport report;
+  hv::Progress progress(std::cerr, static_cast<int>(plan.size()), static_cast<int>(modes.size()), a.rounds);
+  const std::string config_path = a.config;
+  hv::ClusterFactory make_cluster = [&spec, &config_path, &base](const hv::RunOptions& o) {
+    cl::UpOptions up = base;
+    up.app = o.app;
+    return std::make_unique<LocalCluster>(spec, config_path, up);
+  };
   try {
-    report = hv::run_eval(cluster, o, parser, signals, std::cerr);
+    hv::SuiteReport ran = hv::run_suite(plan, make_cluster, signals, progress);
+    suite.apps = std::move(ran.apps);
   } catch (const hv::Interrupted& e) {
     signals.take();
     throw CommandError(kExitFailure, e.what());
   }
+  suite.settings.push_back({"load average at end (1/5/15 min)", hv::load_average()});
+  suite.settings.push_back({"duration", hv::format_duration(progress.elapsed())});
 
-  write_file(o.results_dir / "results.csv", hv::render_csv(report));
-  write_file(o.results_dir / "summary.md", hv::render_summary(report));
-  nlohmann::json j = hv::render_json(report);
-  write_file(o.results_dir / "results.json", j.dump(2) + "\n");
-  std::fputs(hv::render_table(report).c_str(), stdout);
+  hv::ChartResult charts = hv::write_charts(suite, results_dir);
+  suite.charts = charts.files;
+  suite.charts_error = charts.error;
+  if (!charts.error.empty()) std::fprintf(stderr, "lockstep eval: charts: %s\n", charts.error.c_str());
+
+  write_file(results_dir / "results.csv", hv::render_csv(suite));
+  write_file(results_dir / "summary.md", hv::render_summary(suite));
+  nlohmann::json j = hv::render_json(suite);
+  write_file(results_dir / "results.json", j.dump(2) + "\n");
+  if (!a.doc.empty()) {
+    try {
+      hv::write_doc(a.doc, suite, results_dir);
+    } catch (const std::exception& e) {
+      throw CommandError(kExitFailure, std::string("--doc: ") + e.what());
+    }
+  }
+  std::fputs(hv::render_table(suite).c_str(), stdout);
+  if (!a.doc.empty()) std::printf("doc: %s\n", a.doc.c_str());
   if (a.json) std::printf("%s\n", j.dump().c_str());
   std::fflush(stdout);
-  if (!report.ok()) {
-    for (const auto& m : report.modes)
-      if (!m.ok) throw CommandError(kExitFailure, "eval: mode " + m.mode + " failed: " + m.error + " (log: " + m.log + ")");
-  }
+  int failed = 0;
+  std::string first;
+  for (const auto& r : suite.apps)
+    for (const auto& m : r.modes)
+      if (!m.ok && failed++ == 0) first = r.app + " " + m.mode + ": " + m.error + (m.log.empty() ? "" : " (log: " + m.log + ")");
+  if (failed == 1) throw CommandError(kExitFailure, "eval: " + first);
+  if (failed > 1) throw CommandError(kExitFailure, fmt::format("eval: {} app modes failed; first {}", failed, first));
 }
 
 const bool registered = add_command([](CLI::App& root) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd = root.add_subcommand("eval", "Compare modes of an app on the local cluster (throughput, latency, failures, divergences)");
-  cmd->add_option("--app,-a", args->app, "app folder name under the apps directory (e.g. apache)")->required();
-  cmd->add_option("--modes,-m", args->modes, "comma-separated: orig, proxy_only")->capture_default_str();
+  cmd->add_option("--app,-a", args->app, "app folder name(s) under the apps directory, comma-separated (apache,mysql)");
+  cmd->add_flag("--all", args->all, "every app of the apps directory except test fixtures (echo-mt), in name order");
+  cmd->add_option("--modes,-m", args->modes, "comma-separated: orig, proxy_only, ...")->capture_default_str();
   cmd->add_option("--rounds,-r", args->rounds, "client runs per mode")->capture_default_str();
   cmd->add_option("--config,-c", args->config, "cluster config (libconfig)")->capture_default_str();
-  cmd->add_flag("--json", args->json, "last line of stdout: one JSON object with the medians");
+  cmd->add_flag("--json", args->json,
+                "last line of stdout: the app's JSON object; with --all or several apps, an array of them");
   cmd->add_option("--requests,-n", args->requests, "requests per round (default: the app's)");
   cmd->add_option("--concurrency", args->concurrency, "concurrent client connections (default: the app's)");
-  cmd->add_option("--page,--workload", args->page, "the app's workload (apache: dyn or static; default: the app's first)");
+  cmd->add_option("--workload,--page", args->workload,
+                  "workload NAME for every app, or APP:NAME items, comma-separated (apache:static); default: each app's first");
   cmd->add_option("--warmup", args->warmup, "warm-up requests per mode (default: requests/10 in 50..500; 0 = none)");
   cmd->add_option("--client-timeout", args->client_timeout_s, "seconds one client run may take")->capture_default_str();
   cmd->add_option("--apps-dir", args->apps_dir, "where app folders live ($LOCKSTEP_APPS_DIR)")->capture_default_str();
   cmd->add_option("--launcher", args->launcher, "auto, lxc or plain")->capture_default_str();
   cmd->add_option("--results", args->results, "parent of the results/DATE-TAG folders")->capture_default_str();
-  cmd->add_option("--tag", args->tag, "name of the results folder after the date (default APP-WORKLOAD)");
+  cmd->add_option("--tag", args->tag, "name of the results folder after the date (default APP-WORKLOAD, all, or A-B)");
+  cmd->add_option("--doc", args->doc, "also write this markdown page (docs/perf/apps.md) with the table, machine and charts");
   CLI::App* root_ptr = &root;
   cmd->callback([args, root_ptr] {
     try {

@@ -7,45 +7,64 @@
 namespace lockstep::eval::harness {
 namespace {
 
-// The headline metrics every ab-like app has; others are kept in the CSV and per-round JSON.
-constexpr const char* kHeadline[] = {"throughput", "latency_ms", "p99_ms"};
-
 std::string num(std::optional<double> v, int decimals = 1) {
   return v ? fmt::format("{:.{}f}", *v, decimals) : "-";
 }
-
-const ModeRecord* find_mode(const EvalReport& r, const std::string& name) {
-  for (const auto& m : r.modes)
-    if (m.mode == name) return &m;
-  return nullptr;
-}
-
-// Throughput of MODE relative to orig (both medians); nullopt without both numbers.
-std::optional<double> ratio_to_orig(const EvalReport& r, const ModeRecord& m, const std::string& metric) {
-  const ModeRecord* orig = find_mode(r, "orig");
-  if (!orig) return std::nullopt;
-  auto base = orig->median(metric);
-  auto mine = m.median(metric);
-  if (!base || !mine || *base == 0) return std::nullopt;
-  return *mine / *base;
-}
-
-// Failed requests: the sum over the successful rounds, not a median — one bad round must show.
-std::optional<double> failed_total(const ModeRecord& m) {
-  std::optional<double> total;
-  for (const auto& r : m.rounds) {
-    if (!r.ok) continue;
-    auto it = r.metrics.find("failed");
-    if (it != r.metrics.end()) total = total.value_or(0) + it->second;
-  }
-  return total;
-}
+std::string percent(std::optional<double> ratio) { return ratio ? fmt::format("{:.0f}%", *ratio * 100) : "-"; }
+std::string times(std::optional<double> ratio) { return ratio ? fmt::format("{:.2f}x", *ratio) : "-"; }
 
 nlohmann::json opt_json(std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 std::string divergence_text(const ModeRecord& m) {
   auto total = m.divergence_total();
   return total ? std::to_string(*total) : "?";
+}
+
+std::string per_replica_text(const ModeRecord& m) {
+  if (!m.divergences || m.divergences->empty()) return "";
+  std::string out;
+  for (const auto& [id, n] : *m.divergences) out += fmt::format("{}r{}={}", out.empty() ? "" : " ", id, n);
+  return out;
+}
+
+bool has_metric(const EvalReport& r, const std::string& name) {
+  return std::find(r.metric_order.begin(), r.metric_order.end(), name) != r.metric_order.end();
+}
+
+// A markdown table cell: pipes and line breaks would break the row.
+std::string cell(std::string text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string failure_text(const ModeRecord& m) {
+  return m.error + (m.log.empty() ? "" : " (log: " + m.log + ")");
+}
+
+std::vector<double> values_of(const ModeRecord& m, const std::string& metric) {
+  std::vector<double> out;
+  for (const auto& r : m.rounds) {
+    if (!r.ok) continue;
+    if (auto it = r.metrics.find(metric); it != r.metrics.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+std::string median_and_spread(const ModeRecord& m, const std::string& metric, int decimals) {
+  auto med = m.median(metric);
+  if (!med) return "-";
+  return fmt::format("{} ({}..{})", num(med, decimals), num(m.min(metric), decimals), num(m.max(metric), decimals));
+}
+
+int decimals_for(const std::string& metric) {
+  if (metric == "failed") return 0;
+  if (metric == "latency_ms") return 2;
+  return 1;
 }
 
 }  // namespace
@@ -65,17 +84,6 @@ double median_of(std::vector<double> v) {
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
-
-namespace {
-std::vector<double> values_of(const ModeRecord& m, const std::string& metric) {
-  std::vector<double> out;
-  for (const auto& r : m.rounds) {
-    if (!r.ok) continue;
-    if (auto it = r.metrics.find(metric); it != r.metrics.end()) out.push_back(it->second);
-  }
-  return out;
-}
-}  // namespace
 
 std::optional<double> ModeRecord::median(const std::string& metric) const {
   auto v = values_of(*this, metric);
@@ -99,23 +107,61 @@ bool EvalReport::ok() const {
   return !modes.empty() && std::all_of(modes.begin(), modes.end(), [](const ModeRecord& m) { return m.ok; });
 }
 
+const ModeRecord* EvalReport::mode(const std::string& name) const {
+  for (const auto& m : modes)
+    if (m.mode == name) return &m;
+  return nullptr;
+}
+
+std::string EvalReport::unit(const std::string& metric) const {
+  auto it = units.find(metric);
+  return it == units.end() ? "" : it->second;
+}
+
+bool SuiteReport::ok() const {
+  return !apps.empty() && std::all_of(apps.begin(), apps.end(), [](const EvalReport& a) { return a.ok(); });
+}
+
+std::optional<double> ratio_to_orig(const EvalReport& r, const ModeRecord& m, const std::string& metric) {
+  const ModeRecord* orig = r.mode("orig");
+  if (!orig) return std::nullopt;
+  auto base = orig->median(metric);
+  auto mine = m.median(metric);
+  if (!base || !mine || *base == 0) return std::nullopt;
+  return *mine / *base;
+}
+
+std::optional<double> failed_total(const ModeRecord& m) {
+  std::optional<double> total;
+  for (const auto& r : m.rounds) {
+    if (!r.ok) continue;
+    auto it = r.metrics.find("failed");
+    if (it != r.metrics.end()) total = total.value_or(0) + it->second;
+  }
+  return total;
+}
+
+// ---- one app ----
+
 std::string render_table(const EvalReport& r) {
+  const bool p99 = has_metric(r, "p99_ms"), p95 = has_metric(r, "p95_ms");
+  const std::string unit = r.unit("throughput").empty() ? "throughput" : r.unit("throughput");
   std::string out = fmt::format("{} / {}: {} requests, concurrency {}, {} round(s), medians\n", r.app, r.workload,
                                 r.requests, r.concurrency, r.rounds);
-  out += fmt::format("{:<12} {:>12} {:>10} {:>8} {:>7} {:>12} {:>9}\n", "mode", "req/s", "mean ms", "p99 ms",
-                     "failed", "divergences", "vs orig");
+  out += fmt::format("{:<12} {:>12} {:>10}", "mode", unit, "latency ms");
+  if (p99) out += fmt::format(" {:>8}", "p99 ms");
+  if (p95) out += fmt::format(" {:>8}", "p95 ms");
+  out += fmt::format(" {:>7} {:>12} {:>9} {:>11}\n", "failed", "divergences", "vs orig", "lat vs orig");
   for (const auto& m : r.modes) {
-    auto ratio = ratio_to_orig(r, m, "throughput");
-    auto failed = failed_total(m);
-    out += fmt::format("{:<12} {:>12} {:>10} {:>8} {:>7} {:>12} {:>9}\n", m.mode, num(m.median("throughput")),
-                       num(m.median("latency_ms"), 2), num(m.median("p99_ms"), 0), num(failed, 0),
-                       divergence_text(m), ratio ? fmt::format("{:.0f}%", *ratio * 100) : "-");
+    out += fmt::format("{:<12} {:>12} {:>10}", m.mode, m.ok ? num(m.median("throughput")) : "FAILED",
+                       num(m.median("latency_ms"), 2));
+    if (p99) out += fmt::format(" {:>8}", num(m.median("p99_ms"), 0));
+    if (p95) out += fmt::format(" {:>8}", num(m.median("p95_ms"), 0));
+    out += fmt::format(" {:>7} {:>12} {:>9} {:>11}\n", num(failed_total(m), 0), divergence_text(m),
+                       percent(ratio_to_orig(r, m, "throughput")), times(ratio_to_orig(r, m, "latency_ms")));
   }
-  for (const auto& m : r.modes) {
-    if (m.ok) continue;
-    out += fmt::format("FAILED {}: {}{}\n", m.mode, m.error, m.log.empty() ? "" : " (log: " + m.log + ")");
-  }
-  if (!r.results_dir.empty()) out += "results: " + r.results_dir + "\n";
+  for (const auto& m : r.modes)
+    if (!m.ok) out += fmt::format("FAILED {} {}: {}\n", r.app, m.mode, failure_text(m));
   return out;
 }
 
@@ -128,10 +174,12 @@ nlohmann::json render_json(const EvalReport& r) {
   j["rounds"] = r.rounds;
   j["results_dir"] = r.results_dir;
   j["ok"] = r.ok();
+  j["units"] = r.units;
   nlohmann::json modes = nlohmann::json::object();
   for (const auto& m : r.modes) {
     nlohmann::json o;
-    for (const char* k : kHeadline) o[k] = opt_json(m.median(k));
+    for (const char* k : {"throughput", "latency_ms", "p99_ms"}) o[k] = opt_json(m.median(k));
+    if (has_metric(r, "p95_ms")) o["p95_ms"] = opt_json(m.median("p95_ms"));
     o["failed"] = opt_json(failed_total(m));
     auto div = m.divergence_total();
     o["divergences"] = div ? nlohmann::json(*div) : nlohmann::json(nullptr);
@@ -142,6 +190,9 @@ nlohmann::json render_json(const EvalReport& r) {
     }
     o["ratio_to_orig"] = opt_json(ratio_to_orig(r, m, "throughput"));
     o["latency_ratio_to_orig"] = opt_json(ratio_to_orig(r, m, "latency_ms"));
+    nlohmann::json medians = nlohmann::json::object();
+    for (const auto& name : r.metric_order) medians[name] = opt_json(name == "failed" ? failed_total(m) : m.median(name));
+    o["medians"] = std::move(medians);
     o["ok"] = m.ok;
     o["target"] = m.target;
     if (!m.ok) {
@@ -162,8 +213,9 @@ nlohmann::json render_json(const EvalReport& r) {
   return j;
 }
 
-std::string render_csv(const EvalReport& r) {
-  std::string out = "app,mode,round,metric,value\n";
+namespace {
+std::string csv_rows(const EvalReport& r) {
+  std::string out;
   for (const auto& m : r.modes) {
     for (const auto& rr : m.rounds) {
       for (const auto& name : r.metric_order) {
@@ -173,37 +225,140 @@ std::string render_csv(const EvalReport& r) {
       }
       out += fmt::format("{},{},{},ok,{}\n", r.app, m.mode, rr.round, rr.ok ? 1 : 0);
     }
+    // Every mode has this row, so one that failed before its first round is still in the CSV.
+    out += fmt::format("{},{},all,ok,{}\n", r.app, m.mode, m.ok ? 1 : 0);
     if (auto d = m.divergence_total()) out += fmt::format("{},{},all,divergences,{}\n", r.app, m.mode, *d);
+    if (m.divergences)
+      for (const auto& [id, n] : *m.divergences) out += fmt::format("{},{},all,divergences_r{},{}\n", r.app, m.mode, id, n);
   }
   return out;
 }
+constexpr const char* kCsvHeader = "app,mode,round,metric,value\n";
+}  // namespace
+
+std::string render_csv(const EvalReport& r) { return kCsvHeader + csv_rows(r); }
 
 std::string render_summary(const EvalReport& r) {
-  std::string out = fmt::format("# lockstep eval: {} ({})\n\n", r.app, r.workload);
-  out += fmt::format("{} requests per round, concurrency {}, {} round(s); config `{}`.\n", r.requests,
-                     r.concurrency, r.rounds, r.config);
-  out += "Medians over successful rounds (spread = min..max); failed = sum over rounds; divergences = the\n"
-         "largest count of one replica (each replica counts what it detects).\n\n";
-  out += "| mode | req/s | spread | mean ms | p99 ms | failed | divergences | vs orig |\n";
-  out += "|---|---|---|---|---|---|---|---|\n";
+  const bool p99 = has_metric(r, "p99_ms"), p95 = has_metric(r, "p95_ms");
+  const std::string unit = r.unit("throughput");
+  std::string out = fmt::format("## {} (workload {})\n\n", r.app, r.workload);
+  out += fmt::format("{} requests per round, concurrency {}, {} round(s).\n\n", r.requests, r.concurrency, r.rounds);
+  out += fmt::format("| mode | throughput{} | spread | latency ms | spread |{}{} failed | divergences | vs orig | "
+                     "latency vs orig |\n",
+                     unit.empty() ? "" : " (" + unit + ")", p99 ? " p99 ms |" : "", p95 ? " p95 ms |" : "");
+  out += "|---|---|---|---|---|" + std::string(p99 ? "---|" : "") + (p95 ? "---|" : "") + "---|---|---|---|\n";
   for (const auto& m : r.modes) {
-    auto ratio = ratio_to_orig(r, m, "throughput");
-    out += fmt::format("| {} | {} | {}..{} | {} | {} | {} | {} | {} |\n", m.mode, num(m.median("throughput")),
+    out += fmt::format("| {} | {} | {}..{} | {} | {}..{} |", m.mode, m.ok ? num(m.median("throughput")) : "FAILED",
                        num(m.min("throughput")), num(m.max("throughput")), num(m.median("latency_ms"), 2),
-                       num(m.median("p99_ms"), 0), num(failed_total(m), 0), divergence_text(m),
-                       ratio ? fmt::format("{:.0f}%", *ratio * 100) : "-");
+                       num(m.min("latency_ms"), 2), num(m.max("latency_ms"), 2));
+    if (p99) out += " " + num(m.median("p99_ms"), 0) + " |";
+    if (p95) out += " " + num(m.median("p95_ms"), 0) + " |";
+    out += fmt::format(" {} | {} | {} | {} |\n", num(failed_total(m), 0), divergence_text(m),
+                       percent(ratio_to_orig(r, m, "throughput")), times(ratio_to_orig(r, m, "latency_ms")));
+  }
+  if (!r.metric_order.empty()) {
+    out += "\nEvery metric, median (min..max) over the successful rounds; failed is the sum:\n\n| mode |";
+    for (const auto& name : r.metric_order) out += fmt::format(" {}{} |", name, r.unit(name).empty() ? "" : " (" + r.unit(name) + ")");
+    out += "\n|---|";
+    for (size_t i = 0; i < r.metric_order.size(); ++i) out += "---|";
+    out += "\n";
+    for (const auto& m : r.modes) {
+      out += "| " + m.mode + " |";
+      for (const auto& name : r.metric_order)
+        out += " " + (name == "failed" ? num(failed_total(m), 0) : median_and_spread(m, name, decimals_for(name))) + " |";
+      out += "\n";
+    }
   }
   out += "\n";
   for (const auto& m : r.modes) {
-    if (m.divergences && !m.divergences->empty()) {
-      out += fmt::format("Divergences per replica ({}):", m.mode);
-      for (const auto& [id, n] : *m.divergences) out += fmt::format(" r{}={}", id, n);
-      out += "\n";
-    }
+    if (auto per = per_replica_text(m); !per.empty()) out += fmt::format("Divergences per replica ({}): {}\n", m.mode, per);
+  }
+  for (const auto& m : r.modes) {
     if (!m.ok) out += fmt::format("\n**{} FAILED**: {} (log: `{}`)\n", m.mode, m.error, m.log);
     for (const auto& rr : m.rounds)
       if (!rr.ok) out += fmt::format("- {} round {} failed: {} (log: `{}`)\n", m.mode, rr.round, rr.error, rr.log);
   }
+  return out;
+}
+
+// ---- several apps ----
+
+std::string render_table(const SuiteReport& s) {
+  std::string out;
+  if (s.apps.size() == 1) {
+    out = render_table(s.apps.front());
+  } else {
+    out = fmt::format("{:<10} {:<11} {:>11} {:<8} {:>10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8}\n", "app", "mode",
+                      "throughput", "unit", "latency ms", "p99 ms", "p95 ms", "failed", "divergences", "vs orig",
+                      "lat ratio");
+    for (const auto& r : s.apps) {
+      for (const auto& m : r.modes) {
+        out += fmt::format("{:<10} {:<11} {:>11} {:<8} {:>10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8}\n", r.app, m.mode,
+                           m.ok ? num(m.median("throughput")) : "FAILED", r.unit("throughput"),
+                           num(m.median("latency_ms"), 2), num(m.median("p99_ms"), 0), num(m.median("p95_ms"), 0),
+                           num(failed_total(m), 0), divergence_text(m), percent(ratio_to_orig(r, m, "throughput")),
+                           times(ratio_to_orig(r, m, "latency_ms")));
+      }
+    }
+    for (const auto& r : s.apps)
+      for (const auto& m : r.modes)
+        if (!m.ok) out += fmt::format("FAILED {} {}: {}\n", r.app, m.mode, failure_text(m));
+  }
+  if (!s.results_dir.empty()) out += "results: " + s.results_dir + "\n";
+  return out;
+}
+
+nlohmann::json render_json(const SuiteReport& s) {
+  if (!s.several && s.apps.size() == 1) return render_json(s.apps.front());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : s.apps) out.push_back(render_json(r));
+  return out;
+}
+
+std::string render_csv(const SuiteReport& s) {
+  std::string out = kCsvHeader;
+  for (const auto& r : s.apps) out += csv_rows(r);
+  return out;
+}
+
+std::string render_overview(const SuiteReport& s) {
+  std::string out =
+      "| app | workload | mode | throughput | unit | spread | latency ms | spread | p99 ms | p95 ms | failed | "
+      "divergences | throughput vs orig | latency vs orig | status |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : s.apps) {
+    for (const auto& m : r.modes) {
+      out += fmt::format("| {} | {} | {} | {} | {} | {}..{} | {} | {}..{} | {} | {} | {} | {} | {} | {} | {} |\n", r.app,
+                         r.workload, m.mode, num(m.median("throughput")), r.unit("throughput"),
+                         num(m.min("throughput")), num(m.max("throughput")), num(m.median("latency_ms"), 2),
+                         num(m.min("latency_ms"), 2), num(m.max("latency_ms"), 2), num(m.median("p99_ms"), 0),
+                         num(m.median("p95_ms"), 0), num(failed_total(m), 0), divergence_text(m),
+                         percent(ratio_to_orig(r, m, "throughput")), times(ratio_to_orig(r, m, "latency_ms")),
+                         m.ok ? "ok" : "**FAILED**: " + cell(m.error) + (m.log.empty() ? "" : " (log: `" + cell(m.log) + "`)"));
+    }
+  }
+  return out;
+}
+
+std::string render_summary(const SuiteReport& s) {
+  std::string names;
+  for (const auto& r : s.apps) names += (names.empty() ? "" : ", ") + r.app;
+  std::string out = fmt::format("# lockstep eval: {}\n\n", names);
+  for (const auto& [k, v] : s.settings) out += fmt::format("- {}: {}\n", k, v);
+  if (!s.settings.empty()) out += "\n";
+  out += "Medians over the successful rounds (spread = min..max); failed = failed requests summed over the rounds;\n"
+         "divergences = the largest count of one replica (each replica counts what it detects); vs orig =\n"
+         "throughput as a share of orig's; latency vs orig = latency over orig's.\n\n";
+  out += render_overview(s);
+  out += "\n";
+  if (!s.charts.empty()) {
+    out += "Normalized to orig (one group per app, one bar per mode; no bar: the mode failed or orig did):\n\n";
+    for (const auto& c : s.charts) out += fmt::format("![{}]({})\n", c, c);
+    out += "\n";
+  } else if (!s.charts_error.empty()) {
+    out += "No charts: " + s.charts_error + "\n\n";
+  }
+  for (const auto& r : s.apps) out += render_summary(r) + "\n";
   return out;
 }
 

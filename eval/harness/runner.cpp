@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "eval/harness/error.h"
+#include "eval/harness/progress.h"
 #include "eval/proc/child_process.h"
 #include "eval/proc/signal_guard.h"
 
@@ -72,6 +73,18 @@ ClientRun run_client(std::vector<std::string> argv, const std::filesystem::path&
   }
 }
 
+EvalReport empty_report(const RunOptions& o) {
+  EvalReport report;
+  report.app = o.app;
+  report.workload = o.workload;
+  report.requests = o.requests;
+  report.concurrency = o.concurrency;
+  report.rounds = o.rounds;
+  report.config = o.config;
+  report.results_dir = o.results_dir.string();
+  return report;
+}
+
 }  // namespace
 
 std::string resolve_executable(const std::string& name) {
@@ -87,44 +100,46 @@ std::string resolve_executable(const std::string& name) {
 }
 
 EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputParser& parser, SignalGuard& signals,
-                    std::ostream& progress) {
-  EvalReport report;
-  report.app = o.app;
-  report.workload = o.workload;
-  report.requests = o.requests;
-  report.concurrency = o.concurrency;
-  report.rounds = o.rounds;
-  report.config = o.config;
-  report.results_dir = o.results_dir.string();
-  for (const auto& rule : parser.rules()) report.metric_order.push_back(rule.name);
+                    std::ostream& progress_out) {
+  Progress progress(progress_out, 1, static_cast<int>(o.modes.size()), o.rounds);
+  EvalReport report = run_eval(cluster, o, parser, signals, progress);
+  progress.say(o.app, "all", fmt::format("done in {:.1f}s", progress.elapsed()));
+  return report;
+}
 
-  const auto started = Clock::now();
-  // For the estimate of what is left: client time per round so far, rounds still to run.
-  double round_seconds = 0;
-  int rounds_done = 0;
-  int rounds_left = static_cast<int>(o.modes.size()) * o.rounds;
-  auto left = [&]() -> std::string {
-    if (rounds_done == 0) return "";
-    return fmt::format(", ~{:.0f}s of rounds left", round_seconds / rounds_done * rounds_left);
-  };
-  auto say = [&](const std::string& mode, const std::string& what) {
-    progress << fmt::format("[eval {:7.1f}s] {} {}: {}", seconds_since(started), o.app, mode, what) << std::endl;
-  };
+EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputParser& parser, SignalGuard& signals,
+                    Progress& progress) {
+  EvalReport report = empty_report(o);
+  for (const auto& rule : parser.rules()) {
+    report.metric_order.push_back(rule.name);
+    report.units[rule.name] = rule.unit;
+  }
+  const std::string throughput_unit = report.units.count("throughput") ? report.units.at("throughput") : "";
+  progress.app_started(o.app);
+  auto say = [&](const std::string& mode, const std::string& what) { progress.say(o.app, mode, what); };
 
   for (const auto& mode : o.modes) {
     ModeRecord rec;
     rec.mode = mode;
+    progress.mode_started(mode);
+    if (auto refused = o.refused_modes.find(mode); refused != o.refused_modes.end()) {
+      rec.error = refused->second;
+      say(mode, "FAILED, not run: " + rec.error);
+      progress.mode_done(false);
+      report.modes.push_back(std::move(rec));
+      continue;
+    }
     {
       DownGuard down(cluster);
       try {
-        say(mode, "cluster up");
+        say(mode, "cluster up (" + progress.position() + ")");
         rec.target = cluster.up(mode);
       } catch (const std::exception& e) {
         rec.error = std::string("cluster up failed: ") + e.what();
         rec.log = cluster.log_hint(mode);
         say(mode, "FAILED: " + rec.error);
         if (signals.pending()) throw Interrupted();
-        rounds_left -= o.rounds;
+        progress.mode_done(false);
         report.modes.push_back(std::move(rec));
         continue;
       }
@@ -147,13 +162,11 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
         rr.round = round;
         const auto log = o.results_dir / fmt::format("{}-{}-round{}.txt", o.app, mode, round);
         rr.log = log.string();
-        say(mode, fmt::format("round {}/{} ({} requests, concurrency {}, against {}{})", round, o.rounds, o.requests,
-                              o.concurrency, rec.target, left()));
+        say(mode, fmt::format("round {}/{} ({} requests, concurrency {}, against {}; {})", round, o.rounds,
+                              o.requests, o.concurrency, rec.target, progress.position()));
         ClientRun run = run_client(o.client_argv(rec.target, o.requests), log, o.client_timeout, signals);
         rr.seconds = run.seconds;
-        round_seconds += run.seconds;
-        ++rounds_done;
-        --rounds_left;
+        progress.round_done(run.seconds);
         ClientNumbers numbers = parser.parse(read_file(log));
         rr.metrics = numbers.values;
         if (!run.ok) {
@@ -166,8 +179,8 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
           rr.ok = true;
         }
         if (rr.ok) {
-          say(mode, fmt::format("round {}/{} done in {:.1f}s: {:.1f} req/s, {} failed", round, o.rounds, rr.seconds,
-                                rr.metrics.count("throughput") ? rr.metrics.at("throughput") : 0.0,
+          say(mode, fmt::format("round {}/{} done in {:.1f}s: {:.1f} {}, {} failed", round, o.rounds, rr.seconds,
+                                rr.metrics.count("throughput") ? rr.metrics.at("throughput") : 0.0, throughput_unit,
                                 numbers.failed));
         } else {
           ok = false;
@@ -176,17 +189,44 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
           say(mode, "FAILED: " + rec.error + " (log: " + rr.log + ")");
         }
         rec.rounds.push_back(std::move(rr));
-        if (!ok) rounds_left -= o.rounds - round;
       }
-      if (!ok && rec.rounds.empty()) rounds_left -= o.rounds;  // the warm-up failed
       rec.divergences = cluster.divergences(mode);
       rec.ok = ok;
       say(mode, "cluster down");
     }
+    progress.mode_done(rec.ok);
     report.modes.push_back(std::move(rec));
   }
-  say("all", fmt::format("done in {:.1f}s", seconds_since(started)));
   return report;
+}
+
+EvalReport failed_report(const RunOptions& o, const std::string& error, const std::string& log) {
+  EvalReport report = empty_report(o);
+  for (const auto& mode : o.modes) {
+    ModeRecord rec;
+    rec.mode = mode;
+    rec.error = error;
+    rec.log = log;
+    report.modes.push_back(std::move(rec));
+  }
+  return report;
+}
+
+SuiteReport run_suite(const std::vector<PlannedApp>& plan, const ClusterFactory& make_cluster, SignalGuard& signals,
+                      Progress& progress) {
+  SuiteReport suite;
+  for (const auto& app : plan) {
+    if (!app.parser) {
+      progress.app_skipped(app.options.app);
+      progress.say(app.options.app, "all", "FAILED, not run: " + app.error);
+      suite.apps.push_back(failed_report(app.options, app.error, app.log));
+      continue;
+    }
+    std::unique_ptr<ClusterControl> cluster = make_cluster(app.options);
+    suite.apps.push_back(run_eval(*cluster, app.options, *app.parser, signals, progress));
+  }
+  progress.say("all", "apps", fmt::format("done in {}", format_duration(progress.elapsed())));
+  return suite;
 }
 
 }  // namespace lockstep::eval::harness

@@ -1,4 +1,4 @@
-// The eval loop: for each mode, bring the cluster up, warm up, run the client workload N times,
+// The eval loop: for each app, for each mode, bring the cluster up, warm up, run the client workload N times,
 // read the divergences, take the cluster down — down always, also when a round fails or the
 // user presses Ctrl-C. The cluster is behind ClusterControl so this loop does not depend on the
 // cluster library (the CLI supplies it) and a test can drive it with a fake.
@@ -8,12 +8,14 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "eval/harness/client_output.h"
+#include "eval/harness/progress.h"
 #include "eval/harness/report.h"
 
 namespace lockstep::eval {
@@ -47,6 +49,9 @@ struct RunOptions {
   std::chrono::seconds client_timeout{600};
   std::filesystem::path results_dir;  // exists; raw client output goes here
   std::string config;
+  // Modes not even tried, with the reason (an app that cannot run under the DMT runtime in a run
+  // over several apps): reported failed like the others, no cluster is brought up for them.
+  std::map<std::string, std::string> refused_modes;
   // The client command against TARGET with REQUESTS (concurrency fixed per run).
   std::function<std::vector<std::string>(const std::string& target, int requests)> client_argv;
 };
@@ -56,10 +61,35 @@ struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("interrupted; the cluster was taken down") {}
 };
 
-// Runs every mode; progress lines go to PROGRESS. A failed mode or round is recorded in the
-// report, never dropped. Throws Interrupted when SIGNALS fires (the cluster is down by then).
+// Runs every mode of one app; progress lines go to PROGRESS. A failed mode or round is recorded
+// in the report, never dropped. Throws Interrupted when SIGNALS fires (the cluster is down by
+// then).
 EvalReport run_eval(ClusterControl& cluster, const RunOptions& options, const OutputParser& parser,
-                    SignalGuard& signals, std::ostream& progress);
+                    SignalGuard& signals, Progress& progress);
+// The same with a progress of this one app on PROGRESS_OUT.
+EvalReport run_eval(ClusterControl& cluster, const RunOptions& options, const OutputParser& parser,
+                    SignalGuard& signals, std::ostream& progress_out);
+
+// One app of a run over several. Without a parser the app could not be prepared (app.cfg does
+// not load, a package or the client is missing): every mode is reported failed with ERROR and
+// LOG, nothing is started.
+struct PlannedApp {
+  RunOptions options;
+  std::optional<OutputParser> parser;
+  std::string error;
+  std::string log;
+};
+
+// The cluster for one app (the CLI's LocalCluster; a fake in tests).
+using ClusterFactory = std::function<std::unique_ptr<ClusterControl>(const RunOptions&)>;
+
+// Every app of PLAN in order, each through run_eval with its own cluster (taken down after each
+// mode). Throws Interrupted as run_eval does.
+SuiteReport run_suite(const std::vector<PlannedApp>& plan, const ClusterFactory& make_cluster, SignalGuard& signals,
+                      Progress& progress);
+
+// The report of an app that did not run: every mode failed with ERROR.
+EvalReport failed_report(const RunOptions& options, const std::string& error, const std::string& log);
 
 // "ab" -> "/usr/bin/ab" through $PATH; a name with a slash is kept. Throws UsageError if absent.
 std::string resolve_executable(const std::string& name);

@@ -16,11 +16,13 @@ expect_usage() {  # expect_usage MESSAGE-PART ARGS...
   ((rc == 2)) || fail "eval $* exited $rc, expected 2: $err"
   [[ $(wc -l <<<"$err") == 1 && $err == *"$want"* ]] || fail "eval $*: expected one line with '$want', got: $err"
 }
-expect_usage "not implemented yet" --app apache --modes orig,dmt_only
 expect_usage "not implemented yet" --app apache --modes joint
 expect_usage "unknown mode" --app apache --modes orig,turbo
 expect_usage "apache" --app no-such-app
 expect_usage "static" --app apache --page nope
+expect_usage "static" --app apache --workload nope
+expect_usage "either --app or --all" --app apache --all
+expect_usage "given twice" --app apache,apache
 [[ -z $(ls -A "$RESULTS") ]] || fail "refused runs left results: $(ls "$RESULTS")"
 
 fresh_start
