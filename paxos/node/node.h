@@ -2,11 +2,13 @@
 // that connects them to peers and to clients.
 //
 // Every loop iteration handles whatever arrived (peer messages, client submissions, the tick
-// timer), then drains the core's Ready output: the leader's Accepts go out at once, everything
-// else waits for one durable write of the iteration's entries (group commit), then committed
-// proposals are applied. Output queued during the iteration (replies to clients, messages to
-// peers) is written at its end, one send() per connection. Clients submit with Submit frames on the peer port and get a
-// SubmitResult with the log index once their bytes are committed.
+// timer), then drains the core's Ready output: the leader's Accepts go out at once, and so do the
+// answers to clients whose submissions committed (committed = durable on a majority); the other
+// messages wait for one durable write of the iteration's entries (group commit), after which
+// committed proposals are applied. Output queued during the iteration (replies to clients,
+// messages to peers) is written at its end, one send() per connection. Clients submit with
+// Submit frames on the peer port and get a SubmitResult with the log index once their bytes are
+// committed.
 #pragma once
 
 #include <chrono>
@@ -98,6 +100,7 @@ class Node {
   };
   void process_ready();
   void on_writes_done(uint64_t count);
+  void answer_committed(const paxos::Ready& ready);
   void finish(paxos::Ready& ready);
   void send(const paxos::Message& message);
   void answer(const Waiter& waiter, paxos::Index index);
