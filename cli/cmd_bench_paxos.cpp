@@ -81,6 +81,9 @@ void run(const BenchPaxosArgs& a) {
       result.extra["leader_writes"] = writes;
       result.extra["leader_entries"] = entries;
       result.extra["leader_max_batch"] = s.value("max_batch", 0);
+      // Proposals per entry the leader cut, over the whole run (warm-up included).
+      double cut = s.value("leader_entries", 0.0), proposals = s.value("leader_proposals", 0.0);
+      if (cut > 0) result.extra["leader_mean_batch"] = std::round(10.0 * proposals / cut) / 10.0;
       result.extra["log_index"] = s.value("last_index", 0);
     }
   }

@@ -215,8 +215,11 @@ void Node::process_ready() {
     if (job.writes) {
       counters_.entries_written += ready.append.size();
       if (replica_->role() == paxos::Role::Leader) {
-        for (const auto& e : ready.append)
+        for (const auto& e : ready.append) {
           counters_.max_batch = std::max<uint64_t>(counters_.max_batch, e->proposals.size());
+          counters_.leader_proposals += e->proposals.size();
+        }
+        counters_.leader_entries += ready.append.size();
       }
       writer_->submit(WriteJob{ready.hard_state, ready.truncate_after, ready.append});
     }
@@ -289,6 +292,8 @@ std::string Node::status_json() const {
   j["writes"] = writer_->transactions();
   j["entries_written"] = counters_.entries_written;
   j["max_batch"] = counters_.max_batch;
+  j["leader_entries"] = counters_.leader_entries;
+  j["leader_proposals"] = counters_.leader_proposals;
   size_t clients = 0;
   for (const auto& [id, c] : connections_) clients += c->is_client();
   j["clients"] = clients;

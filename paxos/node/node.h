@@ -41,6 +41,8 @@ struct NodeCounters {
   uint64_t commits_acknowledged = 0;
   uint64_t entries_written = 0;   // entries handed to storage
   uint64_t max_batch = 0;       // most proposals in one entry this node appended as leader
+  uint64_t leader_entries = 0;    // entries this node appended as leader
+  uint64_t leader_proposals = 0;  // proposals in them (their mean batch = this / leader_entries)
 };
 
 class Node {
