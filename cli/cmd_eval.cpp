@@ -285,13 +285,10 @@ void run(const EvalArgs& a, CLI::App& root) {
     up.app = o.app;
     return std::make_unique<LocalCluster>(spec, config_path, up);
   };
-  try {
-    hv::SuiteReport ran = hv::run_suite(plan, make_cluster, signals, progress);
-    suite.apps = std::move(ran.apps);
-  } catch (const hv::Interrupted& e) {
-    signals.take();
-    throw CommandError(kExitFailure, e.what());
-  }
+  hv::SuiteReport ran = hv::run_suite(plan, make_cluster, signals, progress);
+  suite.apps = std::move(ran.apps);
+  suite.interrupted = ran.interrupted;
+  if (suite.interrupted) signals.take();
   suite.settings.push_back({"load average at end (1/5/15 min)", hv::load_average()});
   suite.settings.push_back({"duration", hv::format_duration(progress.elapsed())});
 
@@ -315,6 +312,8 @@ void run(const EvalArgs& a, CLI::App& root) {
   if (!a.doc.empty()) std::printf("doc: %s\n", a.doc.c_str());
   if (a.json) std::printf("%s\n", j.dump().c_str());
   std::fflush(stdout);
+  if (suite.interrupted) throw CommandError(kExitFailure, "eval: interrupted; the cluster was taken down (results so far: " +
+                                                             results_dir.string() + ")");
   int failed = 0;
   std::string first;
   for (const auto& r : suite.apps)

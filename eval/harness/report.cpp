@@ -61,6 +61,13 @@ std::string median_and_spread(const ModeRecord& m, const std::string& metric, in
   return fmt::format("{} ({}..{})", num(med, decimals), num(m.min(metric), decimals), num(m.max(metric), decimals));
 }
 
+// "min..max" over the successful rounds, "-" without any.
+std::string spread(const ModeRecord& m, const std::string& metric, int decimals) {
+  auto lo = m.min(metric);
+  if (!lo) return "-";
+  return num(lo, decimals) + ".." + num(m.max(metric), decimals);
+}
+
 int decimals_for(const std::string& metric) {
   if (metric == "failed") return 0;
   if (metric == "latency_ms") return 2;
@@ -119,7 +126,7 @@ std::string EvalReport::unit(const std::string& metric) const {
 }
 
 bool SuiteReport::ok() const {
-  return !apps.empty() && std::all_of(apps.begin(), apps.end(), [](const EvalReport& a) { return a.ok(); });
+  return !interrupted && !apps.empty() && std::all_of(apps.begin(), apps.end(), [](const EvalReport& a) { return a.ok(); });
 }
 
 std::optional<double> ratio_to_orig(const EvalReport& r, const ModeRecord& m, const std::string& metric) {
@@ -248,9 +255,8 @@ std::string render_summary(const EvalReport& r) {
                      unit.empty() ? "" : " (" + unit + ")", p99 ? " p99 ms |" : "", p95 ? " p95 ms |" : "");
   out += "|---|---|---|---|---|" + std::string(p99 ? "---|" : "") + (p95 ? "---|" : "") + "---|---|---|---|\n";
   for (const auto& m : r.modes) {
-    out += fmt::format("| {} | {} | {}..{} | {} | {}..{} |", m.mode, m.ok ? num(m.median("throughput")) : "FAILED",
-                       num(m.min("throughput")), num(m.max("throughput")), num(m.median("latency_ms"), 2),
-                       num(m.min("latency_ms"), 2), num(m.max("latency_ms"), 2));
+    out += fmt::format("| {} | {} | {} | {} | {} |", m.mode, m.ok ? num(m.median("throughput")) : "FAILED",
+                       spread(m, "throughput", 1), num(m.median("latency_ms"), 2), spread(m, "latency_ms", 2));
     if (p99) out += " " + num(m.median("p99_ms"), 0) + " |";
     if (p95) out += " " + num(m.median("p95_ms"), 0) + " |";
     out += fmt::format(" {} | {} | {} | {} |\n", num(failed_total(m), 0), divergence_text(m),
@@ -328,10 +334,10 @@ std::string render_overview(const SuiteReport& s) {
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : s.apps) {
     for (const auto& m : r.modes) {
-      out += fmt::format("| {} | {} | {} | {} | {} | {}..{} | {} | {}..{} | {} | {} | {} | {} | {} | {} | {} |\n", r.app,
+      out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.app,
                          r.workload, m.mode, num(m.median("throughput")), r.unit("throughput"),
-                         num(m.min("throughput")), num(m.max("throughput")), num(m.median("latency_ms"), 2),
-                         num(m.min("latency_ms"), 2), num(m.max("latency_ms"), 2), num(m.median("p99_ms"), 0),
+                         spread(m, "throughput", 1), num(m.median("latency_ms"), 2), spread(m, "latency_ms", 2),
+                         num(m.median("p99_ms"), 0),
                          num(m.median("p95_ms"), 0), num(failed_total(m), 0), divergence_text(m),
                          percent(ratio_to_orig(r, m, "throughput")), times(ratio_to_orig(r, m, "latency_ms")),
                          m.ok ? "ok" : "**FAILED**: " + cell(m.error) + (m.log.empty() ? "" : " (log: `" + cell(m.log) + "`)"));
@@ -346,6 +352,7 @@ std::string render_summary(const SuiteReport& s) {
   std::string out = fmt::format("# lockstep eval: {}\n\n", names);
   for (const auto& [k, v] : s.settings) out += fmt::format("- {}: {}\n", k, v);
   if (!s.settings.empty()) out += "\n";
+  if (s.interrupted) out += "**The run was interrupted**: the apps after it were not run.\n\n";
   out += "Medians over the successful rounds (spread = min..max); failed = failed requests summed over the rounds;\n"
          "divergences = the largest count of one replica (each replica counts what it detects); vs orig =\n"
          "throughput as a share of orig's; latency vs orig = latency over orig's.\n\n";
@@ -353,7 +360,7 @@ std::string render_summary(const SuiteReport& s) {
   out += "\n";
   if (!s.charts.empty()) {
     out += "Normalized to orig (one group per app, one bar per mode; no bar: the mode failed or orig did):\n\n";
-    for (const auto& c : s.charts) out += fmt::format("![{}]({})\n", c, c);
+    for (const auto& c : s.charts) out += fmt::format("![{}]({})\n", c.substr(0, c.rfind('.')), c);
     out += "\n";
   } else if (!s.charts_error.empty()) {
     out += "No charts: " + s.charts_error + "\n\n";

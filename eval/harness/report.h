@@ -67,6 +67,7 @@ struct SuiteReport {
   // Charts next to summary.md (file names), or why there are none.
   std::vector<std::string> charts;
   std::string charts_error;
+  bool interrupted = false;  // Ctrl-C/SIGTERM ended the run early
   bool ok() const;
 };
 

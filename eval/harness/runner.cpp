@@ -216,6 +216,10 @@ SuiteReport run_suite(const std::vector<PlannedApp>& plan, const ClusterFactory&
                       Progress& progress) {
   SuiteReport suite;
   for (const auto& app : plan) {
+    if (suite.interrupted) {
+      suite.apps.push_back(failed_report(app.options, "not run: the run was interrupted", ""));
+      continue;
+    }
     if (!app.parser) {
       progress.app_skipped(app.options.app);
       progress.say(app.options.app, "all", "FAILED, not run: " + app.error);
@@ -223,9 +227,16 @@ SuiteReport run_suite(const std::vector<PlannedApp>& plan, const ClusterFactory&
       continue;
     }
     std::unique_ptr<ClusterControl> cluster = make_cluster(app.options);
-    suite.apps.push_back(run_eval(*cluster, app.options, *app.parser, signals, progress));
+    try {
+      suite.apps.push_back(run_eval(*cluster, app.options, *app.parser, signals, progress));
+    } catch (const Interrupted&) {
+      // The cluster is down; what finished before stays in the report, the rest says why not.
+      suite.interrupted = true;
+      suite.apps.push_back(failed_report(app.options, "interrupted (its raw outputs so far are in the results dir)", ""));
+    }
   }
-  progress.say("all", "apps", fmt::format("done in {}", format_duration(progress.elapsed())));
+  progress.say("all", "apps", fmt::format("{} {}", suite.interrupted ? "interrupted after" : "done in",
+                                          format_duration(progress.elapsed())));
   return suite;
 }
 

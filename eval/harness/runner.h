@@ -84,7 +84,8 @@ struct PlannedApp {
 using ClusterFactory = std::function<std::unique_ptr<ClusterControl>(const RunOptions&)>;
 
 // Every app of PLAN in order, each through run_eval with its own cluster (taken down after each
-// mode). Throws Interrupted as run_eval does.
+// mode). On SIGINT/SIGTERM it stops and returns what finished, the interrupted and the remaining
+// apps reported failed ("interrupted", "not run"), with SuiteReport::interrupted set.
 SuiteReport run_suite(const std::vector<PlannedApp>& plan, const ClusterFactory& make_cluster, SignalGuard& signals,
                       Progress& progress);
 

@@ -12,6 +12,7 @@ trap 'rm -rf "$RESULTS"; cleanup' EXIT
 
 png() { [[ $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "$1 is not a PNG"; }
 
+[[ -x $(dirname "$LOCKSTEP")/lockstep-echo-mt ]] || fail "build lockstep-echo-mt and lockstep-echo-client beside $LOCKSTEP"
 fresh_start
 "$LOCKSTEP" eval --app apache,echo-mt --modes orig,proxy_only --rounds 1 --requests 200 --warmup 20 --json \
   --config "$CONFIG" --results "$RESULTS" --doc "$RESULTS/doc/apps.md" >"$RESULTS/out" 2>"$RESULTS/err" ||

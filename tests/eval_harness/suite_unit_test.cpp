@@ -3,6 +3,7 @@
 // rendering), the gnuplot charts (real gnuplot, PNG files checked) and the --doc page.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -249,6 +250,42 @@ TEST(Suite, ProgressNamesAppModeRoundAndEstimatesWhatIsLeft) {
   EXPECT_TRUE(has(p, "round 1/2 done in")) << p;
   EXPECT_TRUE(has(p, "50.0 tps, 0 failed")) << p;
   EXPECT_TRUE(has(p, "all apps: done in")) << p;
+}
+
+// Ctrl-C during the second app: the first app's results stay, the second is "interrupted", the
+// third "not run"; the cluster is down.
+TEST(Suite, InterruptKeepsWhatFinishedAndNamesTheRest) {
+  TempDir dir("eval-suite");
+  const fs::path client = write_client(dir.path());
+  std::vector<PlannedApp> plan = {planned("alpha", dir.path(), client), planned("beta", dir.path(), client),
+                                  planned("gamma", dir.path(), client)};
+  int downs = 0;
+  class InterruptingCluster : public FakeCluster {
+   public:
+    using FakeCluster::FakeCluster;
+    std::string up(const std::string& mode) override {
+      raise(SIGINT);  // blocked by the SignalGuard: pending, as after a Ctrl-C
+      return FakeCluster::up(mode);
+    }
+  };
+  ClusterFactory factory = [&downs](const RunOptions& o) -> std::unique_ptr<ClusterControl> {
+    if (o.app == "beta") return std::make_unique<InterruptingCluster>("", &downs);
+    return std::make_unique<FakeCluster>("", &downs);
+  };
+  SignalGuard signals;
+  std::ostringstream progress;
+  Progress p(progress, 3, 2, 2);
+  SuiteReport s = run_suite(plan, factory, signals, p);
+  EXPECT_EQ(signals.take(), SIGINT);
+  EXPECT_TRUE(s.interrupted);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(downs, 3);  // alpha's two modes, beta's first
+  ASSERT_EQ(s.apps.size(), 3u);
+  EXPECT_TRUE(s.apps[0].ok());
+  EXPECT_TRUE(has(s.apps[1].modes[0].error, "interrupted"));
+  EXPECT_TRUE(has(s.apps[2].modes[1].error, "not run"));
+  EXPECT_TRUE(has(render_summary(s), "**The run was interrupted**"));
+  EXPECT_TRUE(has(progress.str(), "all apps: interrupted after"));
 }
 
 void expect_png(const fs::path& p) {
