@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # apps/gerbera end to end (root, real namespaces):
 # 1. a server_port below 49152 is refused with prepare.sh's one-line reason, nothing left behind;
+#    dmt_only is refused (cluster up and eval: exit 2, app.cfg's dmt_unsupported reason);
 # 2. proxy_only: every replica has imported the library under the same object ids — each
 #    replica's ContentDirectory lists the URLs the workloads request, and each URL (the transcoded
 #    stream too) serves the same bytes on every replica and through every replica's proxy, also
@@ -61,6 +62,19 @@ err=$("$LOCKSTEP" cluster up --config "$LOW_CONFIG" --app gerbera --mode orig 2>
 last=$(tail -1 <<<"$err")
 [[ $last == *"needs server_port in 49152..65535"* ]] || fail "up with server_port 9001: $last"
 "$LOCKSTEP" cluster status --config "$LOW_CONFIG" | grep -q ': down' || fail "refused up left the cluster up"
+
+# dmt_only: refused up front, one line with app.cfg's reason (dmt_unsupported), nothing created.
+reason=$(sed -n 's/^dmt_unsupported = "\(.*\)";$/\1/p' "$APP_CFG")
+[[ -n $reason ]] || fail "apps/gerbera/app.cfg declares no dmt_unsupported"
+want="app gerbera cannot run under the DMT runtime (mode dmt_only): $reason"
+rc=0
+err=$("$LOCKSTEP" cluster up --config "$CONFIG" --app gerbera --mode dmt_only 2>&1 >/dev/null) || rc=$?
+((rc == 2)) && [[ $err == "lockstep: $want" ]] || fail "cluster up dmt_only: exit $rc: $err"
+rc=0
+err=$("$LOCKSTEP" eval --app gerbera --modes orig,dmt_only --config "$CONFIG" --results "$RESULTS" 2>&1 >/dev/null) || rc=$?
+((rc == 2)) && [[ $(wc -l <<<"$err") == 1 && $err == *"$want" ]] || fail "eval dmt_only: exit $rc: $err"
+[[ -z $(ls -A "$RESULTS") ]] || fail "the refused eval left results: $(ls "$RESULTS")"
+"$LOCKSTEP" cluster status --config "$CONFIG" | grep -q ': down' || fail "refused dmt_only left a cluster"
 
 # 2. proxy_only: the same library, ids and bytes on every replica.
 fresh_start
