@@ -39,6 +39,13 @@ void Proxy::apply(const paxos::CommittedProposal& committed) {
     log::warn("proxy: rejected a batch from node {} at index {}: {}", pid.origin, committed.index, error);
     return;
   }
+  if (pid.origin == self_ && pid.incarnation == incarnation_) {
+    while (!proposed_at_.empty() && proposed_at_.front().first < decoded_.seq) proposed_at_.pop_front();
+    if (!proposed_at_.empty() && proposed_at_.front().first == decoded_.seq) {
+      timings_.commit.add(proposed_at_.front().second, Clock::now());
+      proposed_at_.pop_front();
+    }
+  }
   auto key = std::make_pair(pid.origin, pid.incarnation);
   auto [next, inserted] = next_batch_.try_emplace(key, 1);
   uint64_t seq = decoded_.seq;
@@ -127,6 +134,7 @@ void Proxy::apply_connect(const ConnId& id) {
   s->hash.reset(XXH3_createState());
   XXH3_64bits_reset(s->hash.get());
   s->next_digest = options_.digest_interval;
+  s->applied_at = Clock::now();
   s->bev.reset(bufferevent_socket_new(node_.base(), -1, BEV_OPT_CLOSE_ON_FREE));
   ServerConn& ref = *s;
   servers_.emplace(id, std::move(s));
@@ -155,8 +163,11 @@ void Proxy::apply_data(const Event& e) {
     ++counters_.events_ignored;
     return;
   }
+  if (it->second->first_data_at.time_since_epoch().count() == 0) it->second->first_data_at = Clock::now();
   // The one copy on the apply path: from the committed entry into the socket buffer.
-  bufferevent_write(it->second->bev.get(), e.data.data(), e.data.size());
+  bufferevent* bev = it->second->bev.get();
+  evbuffer_add(bufferevent_get_output(bev), e.data.data(), e.data.size());
+  if (it->second->connected) write_through(bev);  // else the connect's write event sends it
   if (Client* c = origin_client(e.conn)) update_reading(*c);
 }
 
@@ -258,6 +269,10 @@ void Proxy::on_server_read(bufferevent* bev, void* arg) {
   auto* s = static_cast<ServerConn*>(arg);
   Proxy* self = s->owner;
   evbuffer* in = bufferevent_get_input(bev);
+  if (s->first_reply_at.time_since_epoch().count() == 0 && evbuffer_get_length(in) > 0) {
+    s->first_reply_at = Clock::now();
+    self->timings_.data_to_reply.add(s->first_data_at, s->first_reply_at);
+  }
   self->hash_reply(*s, in);
   Client* c = self->origin_client(s->id);
   if (!c) {
@@ -266,12 +281,14 @@ void Proxy::on_server_read(bufferevent* bev, void* arg) {
   }
   evbuffer* out = bufferevent_get_output(c->bev.get());
   evbuffer_add_buffer(out, in);  // moves the chains, no copy
+  write_through(c->bev.get());
   if (evbuffer_get_length(out) > self->options_.client_output_limit) bufferevent_disable(bev, EV_READ);
 }
 
-void Proxy::on_server_write(bufferevent*, void* arg) {
+void Proxy::on_server_write(bufferevent* bev, void* arg) {
   auto* s = static_cast<ServerConn*>(arg);
   Proxy* self = s->owner;
+  if (s->connected && evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
   self->try_shut_server(*s);
   if (Client* c = self->origin_client(s->id)) self->update_reading(*c);
 }
@@ -281,8 +298,12 @@ void Proxy::on_server_event(bufferevent* bev, short what, void* arg) {
   Proxy* self = s->owner;
   if (what & BEV_EVENT_CONNECTED) {
     s->connected = true;
+    self->timings_.connect_to_server.add(s->applied_at, Clock::now());
     int one = 1;
     setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // From here on writes go straight out (write_through); queued bytes still leave from the
+    // write event that follows this callback.
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
     self->try_shut_server(*s);
     return;
   }
@@ -299,12 +320,16 @@ void Proxy::server_eof(ServerConn& s) {
   evbuffer* in = bufferevent_get_input(s.bev.get());
   if (evbuffer_get_length(in) > 0) on_server_read(s.bev.get(), &s);
   s.server_eof = true;
+  Clock::time_point now = Clock::now();
+  timings_.reply_to_eof.add(s.first_reply_at, now);
   bufferevent_disable(s.bev.get(), EV_READ);
   // The final digest: every reply byte the server sent on this connection.
   queue(Op{.type = EventType::Digest, .conn = s.id, .replica = self_, .offset = s.reply_bytes,
            .hash = XXH3_64bits_digest(s.hash.get()), .final = true});
   if (Client* c = origin_client(s.id)) {
     c->server_eof = true;
+    c->server_eof_at = now;
+    timings_.accept_to_eof.add(c->accepted_at, now);
     bufferevent_setwatermark(c->bev.get(), EV_WRITE, 0, 0);
     if (evbuffer_get_length(bufferevent_get_output(c->bev.get())) == 0) {
       shutdown(bufferevent_getfd(c->bev.get()), SHUT_WR);

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -70,6 +71,7 @@ Proxy::Proxy(node::Node& node, ProxyOptions options)
   evconnlistener_set_error_cb(listener_.get(), &Proxy::on_accept_error);
 
   flush_event_.reset(event_new(node_.base(), -1, 0, &Proxy::on_flush, this));
+  hold_timer_.reset(evtimer_new(node_.base(), &Proxy::on_hold, this));
   timer_.reset(event_new(node_.base(), -1, EV_PERSIST, &Proxy::on_timer, this));
   timeval tv{static_cast<time_t>(options_.timer.count() / 1000),
              static_cast<suseconds_t>((options_.timer.count() % 1000) * 1000)};
@@ -90,6 +92,9 @@ Proxy::Proxy(node::Node& node, ProxyOptions options)
 }
 
 Proxy::~Proxy() {
+  nlohmann::json t;
+  timings_.to_json(t);
+  log::info("proxy: timing (us) {}", t.dump());
   node_.set_apply(nullptr);
   node_.set_status_extra(nullptr);
 }
@@ -109,6 +114,7 @@ void Proxy::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void*
   auto c = std::make_unique<Client>();
   c->owner = self;
   c->id = ConnId{self->self_, self->incarnation_, self->next_counter_++};
+  c->accepted_at = Clock::now();
   c->bev.reset(bufferevent_socket_new(self->node_.base(), fd, BEV_OPT_CLOSE_ON_FREE));
   if (!c->bev) {
     evutil_closesocket(fd);
@@ -122,7 +128,8 @@ void Proxy::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void*
   bufferevent_setwatermark(bev, EV_WRITE, self->options_.client_output_limit / 2, 0);
   bufferevent_set_max_single_read(bev, kMaxSingleRead);
   bufferevent_set_max_single_write(bev, kMaxSingleRead);
-  bufferevent_enable(bev, EV_READ | EV_WRITE);
+  // EV_WRITE only while a reply waits for room in the socket (write_through).
+  bufferevent_enable(bev, EV_READ);
   ++self->counters_.accepted;
   self->queue(Op{.type = EventType::Connect, .conn = c->id});
   self->clients_.emplace(c->id.counter, std::move(c));
@@ -141,10 +148,24 @@ void Proxy::on_client_read(bufferevent*, void* arg) {
   c->owner->queue(Op{.type = EventType::Data, .conn = c->id});
 }
 
+// Writes a bufferevent's output now rather than from the write event: libevent would switch
+// EPOLLOUT on and off around every write (two epoll_ctl and a loop turn per reply). EV_WRITE is
+// enabled only while bytes are left over (the kernel's buffer is full) or an error is to be
+// reported; the write callbacks disable it again once the output is empty.
+void Proxy::write_through(bufferevent* bev) {
+  if (bufferevent_get_enabled(bev) & EV_WRITE) return;  // a write is pending: it takes these bytes too
+  evbuffer* out = bufferevent_get_output(bev);
+  int n = evbuffer_write(out, bufferevent_getfd(bev));
+  bool retry = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+  // A hard error: the write event's attempt reports it through the event callback.
+  if (evbuffer_get_length(out) > 0 || (n < 0 && !retry)) bufferevent_enable(bev, EV_WRITE);
+}
+
 void Proxy::on_client_write(bufferevent* bev, void* arg) {
   auto* c = static_cast<Client*>(arg);
   Proxy* self = c->owner;
   size_t pending = evbuffer_get_length(bufferevent_get_output(bev));
+  if (pending == 0) bufferevent_disable(bev, EV_WRITE);
   if (c->server_eof && !c->write_shut && pending == 0) {
     // Every reply byte has reached the client: pass the server's close on.
     shutdown(bufferevent_getfd(bev), SHUT_WR);
@@ -163,6 +184,7 @@ void Proxy::on_client_event(bufferevent* bev, short what, void* arg) {
   Proxy* self = c->owner;
   if (c->gone) return;
   if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING)) {
+    self->timings_.eof_to_close.add(c->server_eof_at, Clock::now());
     c->read_eof = true;
     bufferevent_disable(bev, EV_READ);
     self->queue(Op{.type = EventType::Shutdown, .conn = c->id});
@@ -185,6 +207,14 @@ void Proxy::maybe_finish_client(Client& c) {
 
 void Proxy::queue(Op op) {
   ops_.push_back(op);
+  std::chrono::microseconds hold{0};
+  if (op.type == EventType::Connect) hold = options_.connect_hold;
+  if (op.type == EventType::Digest) hold = options_.digest_hold;
+  if (hold.count() > 0) {
+    hold_until_ = std::min(hold_until_, Clock::now() + hold);
+  } else {
+    urgent_pending_ = true;
+  }
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
     // Runs after the callbacks already active in this loop iteration: everything that arrived
@@ -195,11 +225,21 @@ void Proxy::queue(Op op) {
 
 void Proxy::on_flush(evutil_socket_t, short, void* arg) { static_cast<Proxy*>(arg)->flush(); }
 
+void Proxy::on_hold(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Proxy*>(arg);
+  self->hold_armed_ = false;
+  if (self->ops_.empty()) return;
+  ++self->counters_.holds_expired;
+  self->flush(true);
+}
+
 void Proxy::propose_batch() {
   if (writer_.empty()) return;
   std::string batch = writer_.finish();
   counters_.bytes_proposed += batch.size();
   ++counters_.batches_proposed;
+  if (proposed_at_.size() >= 4096) proposed_at_.pop_front();  // never applied (a lost leader): forget
+  proposed_at_.emplace_back(next_seq_, Clock::now());
   node_.propose(std::move(batch));
   writer_.begin(++next_seq_);
 }
@@ -208,6 +248,10 @@ void Proxy::take_input(Client& c) {
   c.queued = false;
   evbuffer* in = bufferevent_get_input(c.bev.get());
   size_t left = evbuffer_get_length(in);
+  if (left > 0 && !c.data_seen) {
+    c.data_seen = true;
+    timings_.accept_to_data.add(c.accepted_at, Clock::now());
+  }
   while (left > 0) {
     size_t room = writer_.size() < options_.max_batch_bytes ? options_.max_batch_bytes - writer_.size() : 0;
     size_t n = std::min(left, std::max<size_t>(room, 64 * 1024));
@@ -221,9 +265,31 @@ void Proxy::take_input(Client& c) {
   update_reading(c);
 }
 
-void Proxy::flush() {
+void Proxy::flush(bool force) {
   flush_scheduled_ = false;
   if (ops_.empty()) return;
+  if (!urgent_pending_ && !force) {
+    // Only events that may wait: a CONNECT whose client has not spoken yet (its first bytes
+    // usually follow within a millisecond: one log entry instead of two), digests (they ride
+    // along with the next proposal). The timer sends them when the first one's time is up.
+    auto now = Clock::now();
+    if (now < hold_until_) {
+      if (!hold_armed_ || hold_until_ < hold_timer_at_) {
+        hold_timer_at_ = hold_until_;
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(hold_until_ - now).count() + 1;
+        timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+        evtimer_add(hold_timer_.get(), &tv);
+        hold_armed_ = true;
+      }
+      return;
+    }
+  }
+  urgent_pending_ = false;
+  hold_until_ = Clock::time_point::max();
+  if (hold_armed_) {
+    evtimer_del(hold_timer_.get());
+    hold_armed_ = false;
+  }
   writer_.begin(next_seq_);
   for (const Op& op : ops_) {
     auto it = op.conn.node == self_ && op.conn.incarnation == incarnation_ ? clients_.find(op.conn.counter)
@@ -337,7 +403,9 @@ void Proxy::status(nlohmann::json& j) const {
       {"digests_compared", digests_.compared()},
       {"restart_point", restart_point_},
       {"replay_skipped", counters_.replay_skipped},
+      {"holds_expired", counters_.holds_expired},
   };
+  timings_.to_json(j["proxy"]["timing_us"]);
 }
 
 }  // namespace lockstep::proxy

@@ -17,6 +17,7 @@
 #include <xxh3.h>
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "paxos/node/node.h"
 #include "proxy/digest_book.h"
 #include "proxy/events.h"
+#include "proxy/timing.h"
 
 namespace lockstep::proxy {
 
@@ -42,6 +44,12 @@ struct ProxyOptions {
   std::chrono::milliseconds linger{5000};       // after CLOSE, how long to wait for the server's EOF
   std::chrono::milliseconds down_after{0};      // peer silent this long => ORIGIN_DOWN (0: 3x election max)
   std::chrono::milliseconds timer{50};          // housekeeping period
+  // Events nobody is waiting for may wait for the next proposal instead of making their own
+  // (see README "Batching"): a CONNECT waits up to connect_hold for the client's first bytes,
+  // a DIGEST up to digest_hold. Any other event sends everything pending at the end of the loop
+  // iteration. Zero: never hold.
+  std::chrono::microseconds connect_hold{5000};
+  std::chrono::microseconds digest_hold{20000};
 };
 
 struct ProxyCounters {
@@ -60,6 +68,7 @@ struct ProxyCounters {
   uint64_t digests_proposed = 0;
   uint64_t divergences = 0;
   uint64_t replay_skipped = 0;      // CONNECTs at or below the restart point, not re-applied
+  uint64_t holds_expired = 0;       // proposals made because a held event's time was up
 };
 
 class Proxy {
@@ -93,6 +102,8 @@ class Proxy {
     bool server_eof = false;    // the server closed its side: pass it on once output is flushed
     bool write_shut = false;
     bool gone = false;          // error / done: CLOSE proposed, freed at the next flush
+    bool data_seen = false;     // its first bytes went into a batch (timing)
+    Clock::time_point accepted_at, server_eof_at;
   };
   // One connection to the local server (every replica), driven by committed events.
   struct ServerConn {
@@ -109,6 +120,7 @@ class Proxy {
     bool closing = false;       // CLOSE applied: lingering for the server's EOF
     bool server_eof = false;
     std::chrono::steady_clock::time_point linger_until;
+    Clock::time_point applied_at, first_data_at, first_reply_at;
   };
   // A pending entry of the next batch, in the order things happened.
   struct Op {
@@ -127,14 +139,16 @@ class Proxy {
   static void on_client_event(bufferevent*, short what, void* self);
   static void on_flush(evutil_socket_t, short, void* self);
   static void on_timer(evutil_socket_t, short, void* self);
+  static void on_hold(evutil_socket_t, short, void* self);
   void queue(Op op);
-  void flush();
+  void flush(bool force = false);
   void take_input(Client& c);
   void update_reading(Client& c);
   void client_gone(Client& c);
   void maybe_finish_client(Client& c);
   void propose_batch();
   void check_down_peers();
+  static void write_through(bufferevent* bev);
 
   // apply side (apply_side.cpp)
   void apply(const paxos::CommittedProposal& committed);
@@ -168,6 +182,11 @@ class Proxy {
   node::EventPtr flush_event_;
   node::EventPtr timer_;
   bool flush_scheduled_ = false;
+  node::EventPtr hold_timer_;
+  bool hold_armed_ = false;
+  Clock::time_point hold_timer_at_;             // when the armed hold timer fires
+  bool urgent_pending_ = false;                 // ops_ holds an event that must go out now
+  Clock::time_point hold_until_ = Clock::time_point::max();  // when the held ops_ must go out
 
   // origin side
   uint64_t next_counter_ = 1;
@@ -189,6 +208,8 @@ class Proxy {
   std::vector<evbuffer_iovec> iov_;  // reused by hash_reply
   DigestBook digests_;
   ProxyCounters counters_;
+  Timings timings_;
+  std::deque<std::pair<uint64_t, Clock::time_point>> proposed_at_;  // own batches not yet applied, by seq
 };
 
 }  // namespace lockstep::proxy
