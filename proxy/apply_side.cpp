@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <nlohmann/json.hpp>
 
@@ -143,12 +146,16 @@ void Proxy::apply_connect(const ConnId& id) {
     return;
   }
   bufferevent* bev = ref.bev.get();
-  bufferevent_setcb(bev, &Proxy::on_server_read, &Proxy::on_server_write, &Proxy::on_server_event, &ref);
-  bufferevent_set_max_single_read(bev, kMaxSingleRead);
+  bufferevent_setcb(bev, nullptr, &Proxy::on_server_write, &Proxy::on_server_event, &ref);
   bufferevent_set_max_single_write(bev, kMaxSingleRead);
-  bufferevent_enable(bev, EV_READ | EV_WRITE);
-  if (bufferevent_socket_connect(bev, reinterpret_cast<sockaddr*>(&server_addr_), server_addrlen_) < 0)
+  bufferevent_enable(bev, EV_WRITE);
+  if (bufferevent_socket_connect(bev, reinterpret_cast<sockaddr*>(&server_addr_), server_addrlen_) < 0) {
     server_failed(ref, "connect failed");
+    return;
+  }
+  ref.read_event.reset(event_new(node_.base(), bufferevent_getfd(bev), EV_READ | EV_PERSIST,
+                                 &Proxy::on_server_readable, &ref));
+  if (!ref.read_event || event_add(ref.read_event.get(), nullptr) != 0) server_failed(ref, "cannot watch the socket");
 }
 
 void Proxy::apply_data(const Event& e) {
@@ -242,47 +249,70 @@ void Proxy::apply_origin_down(const ConnId& bound) {
   log::info("proxy: ORIGIN_DOWN {}: closed {} connections", to_string(bound), hit.size());
 }
 
-void Proxy::hash_reply(ServerConn& s, evbuffer* in) {
-  int n = evbuffer_peek(in, -1, nullptr, nullptr, 0);
-  if (n <= 0) return;
-  iov_.resize(static_cast<size_t>(n));
-  n = evbuffer_peek(in, -1, nullptr, iov_.data(), n);
-  for (int i = 0; i < n; ++i) {
-    const char* p = static_cast<const char*>(iov_[i].iov_base);
-    size_t len = iov_[i].iov_len;
-    while (len > 0) {
-      size_t take = std::min<uint64_t>(len, s.next_digest - s.reply_bytes);
-      XXH3_64bits_update(s.hash.get(), p, take);
-      s.reply_bytes += take;
-      p += take;
-      len -= take;
-      if (s.reply_bytes == s.next_digest) {
-        queue(Op{.type = EventType::Digest, .conn = s.id, .replica = self_, .offset = s.reply_bytes,
-                 .hash = XXH3_64bits_digest(s.hash.get())});
-        s.next_digest += options_.digest_interval;
-      }
+void Proxy::hash_reply(ServerConn& s, const char* p, size_t len) {
+  while (len > 0) {
+    size_t take = std::min<uint64_t>(len, s.next_digest - s.reply_bytes);
+    XXH3_64bits_update(s.hash.get(), p, take);
+    s.reply_bytes += take;
+    p += take;
+    len -= take;
+    if (s.reply_bytes == s.next_digest) {
+      queue(Op{.type = EventType::Digest, .conn = s.id, .replica = self_, .offset = s.reply_bytes,
+               .hash = XXH3_64bits_digest(s.hash.get())});
+      s.next_digest += options_.digest_interval;
     }
   }
 }
 
-void Proxy::on_server_read(bufferevent* bev, void* arg) {
+void Proxy::on_server_readable(evutil_socket_t fd, short, void* arg) {
   auto* s = static_cast<ServerConn*>(arg);
   Proxy* self = s->owner;
-  evbuffer* in = bufferevent_get_input(bev);
-  if (s->first_reply_at.time_since_epoch().count() == 0 && evbuffer_get_length(in) > 0) {
-    s->first_reply_at = Clock::now();
-    self->timings_.data_to_reply.add(s->first_data_at, s->first_reply_at);
+  ssize_t n = ::read(fd, self->read_buffer_.get(), kMaxSingleRead);
+  if (n > 0) {
+    self->server_bytes(*s, self->read_buffer_.get(), static_cast<size_t>(n));
+  } else if (n == 0) {
+    self->server_eof(*s);
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    self->server_failed(*s, s->connected ? "connection reset" : "connection refused");
   }
-  self->hash_reply(*s, in);
-  Client* c = self->origin_client(s->id);
-  if (!c) {
-    evbuffer_drain(in, evbuffer_get_length(in));  // not the origin (or its client left): drain
-    return;
+}
+
+void Proxy::server_bytes(ServerConn& s, const char* p, size_t n) {
+  if (s.first_reply_at.time_since_epoch().count() == 0) {
+    s.first_reply_at = Clock::now();
+    timings_.data_to_reply.add(s.first_data_at, s.first_reply_at);
   }
-  evbuffer* out = bufferevent_get_output(c->bev.get());
-  evbuffer_add_buffer(out, in);  // moves the chains, no copy
-  write_through(c->bev.get());
-  if (evbuffer_get_length(out) > self->options_.client_output_limit) bufferevent_disable(bev, EV_READ);
+  hash_reply(s, p, n);
+  Client* c = origin_client(s.id);
+  if (!c) return;  // not the origin (or its client left): hashed and dropped
+  bufferevent* bev = c->bev.get();
+  evbuffer* out = bufferevent_get_output(bev);
+  if (evbuffer_get_length(out) == 0 && !(bufferevent_get_enabled(bev) & EV_WRITE)) {
+    // The usual case: straight from the read buffer to the client, no evbuffer in between.
+    ssize_t w = ::send(bufferevent_getfd(bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w > 0) {
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    if (n == 0) return;
+  }
+  // Left over (the client's socket is full) or a write error: the write event sends the rest
+  // or reports the error through on_client_event.
+  evbuffer_add(out, p, n);
+  bufferevent_enable(bev, EV_WRITE);
+  if (evbuffer_get_length(out) > options_.client_output_limit) pause_server_reading(s);
+}
+
+void Proxy::pause_server_reading(ServerConn& s) {
+  if (s.read_paused || !s.read_event) return;
+  s.read_paused = true;
+  event_del(s.read_event.get());
+}
+
+void Proxy::resume_server_reading(ServerConn& s) {
+  if (!s.read_paused || !s.read_event || s.server_eof) return;
+  s.read_paused = false;
+  event_add(s.read_event.get(), nullptr);
 }
 
 void Proxy::on_server_write(bufferevent* bev, void* arg) {
@@ -307,22 +337,16 @@ void Proxy::on_server_event(bufferevent* bev, short what, void* arg) {
     self->try_shut_server(*s);
     return;
   }
-  if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING)) {
-    self->server_eof(*s);
-    return;
-  }
   if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
     self->server_failed(*s, s->connected ? "connection reset" : "connection refused");
   }
 }
 
 void Proxy::server_eof(ServerConn& s) {
-  evbuffer* in = bufferevent_get_input(s.bev.get());
-  if (evbuffer_get_length(in) > 0) on_server_read(s.bev.get(), &s);
   s.server_eof = true;
   Clock::time_point now = Clock::now();
   timings_.reply_to_eof.add(s.first_reply_at, now);
-  bufferevent_disable(s.bev.get(), EV_READ);
+  s.read_event.reset();
   // The final digest: every reply byte the server sent on this connection.
   queue(Op{.type = EventType::Digest, .conn = s.id, .replica = self_, .offset = s.reply_bytes,
            .hash = XXH3_64bits_digest(s.hash.get()), .final = true});
@@ -344,6 +368,7 @@ void Proxy::server_failed(ServerConn& s, const char* why) {
   if (!s.connected) ++counters_.server_connect_failures;
   log::debug("proxy: server connection {}: {}", to_string(s.id), why);
   s.dead = true;
+  s.read_event.reset();
   s.bev.reset();
   if (Client* c = origin_client(s.id)) client_gone(*c);
   if (s.closing) free_server(s.id);

@@ -55,6 +55,7 @@ Proxy::Proxy(node::Node& node, ProxyOptions options)
   if (options_.down_after.count() == 0)
     options_.down_after = std::chrono::milliseconds(3 * node_.config().timeouts.election_timeout_max_ms);
   raise_fd_limit();
+  read_buffer_ = std::make_unique_for_overwrite<char[]>(kMaxSingleRead);
 
   sockaddr_in server = ipv4(me.host, me.server_port);
   std::memcpy(&server_addr_, &server, sizeof server);
@@ -128,7 +129,8 @@ void Proxy::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void*
   bufferevent_setwatermark(bev, EV_WRITE, self->options_.client_output_limit / 2, 0);
   bufferevent_set_max_single_read(bev, kMaxSingleRead);
   bufferevent_set_max_single_write(bev, kMaxSingleRead);
-  // EV_WRITE only while a reply waits for room in the socket (write_through).
+  // EV_WRITE (on by default) only while a reply waits for room in the socket (write_through).
+  bufferevent_disable(bev, EV_WRITE);
   bufferevent_enable(bev, EV_READ);
   ++self->counters_.accepted;
   self->queue(Op{.type = EventType::Connect, .conn = c->id});
@@ -174,9 +176,8 @@ void Proxy::on_client_write(bufferevent* bev, void* arg) {
     return;
   }
   auto it = self->servers_.find(c->id);
-  if (it != self->servers_.end() && it->second->bev && !it->second->server_eof &&
-      pending <= self->options_.client_output_limit)
-    bufferevent_enable(it->second->bev.get(), EV_READ);
+  if (it != self->servers_.end() && pending <= self->options_.client_output_limit)
+    self->resume_server_reading(*it->second);
 }
 
 void Proxy::on_client_event(bufferevent* bev, short what, void* arg) {
