@@ -40,6 +40,16 @@ std::vector<std::string> dmt_argv(const std::vector<std::string>& argv, const st
   std::vector<std::string> out = {"/usr/bin/env", "LD_PRELOAD=" + preload};
   if (!dmt.report.empty()) out.push_back("LOCKSTEP_DMT_REPORT=" + dmt.report);
   if (!dmt.log.empty()) out.push_back("LOCKSTEP_DMT_LOG=" + dmt.log);
+  // A server's maintenance loop (apache's parent: waitpid WNOHANG, sleep 1 s, …) must sleep in
+  // real time rather than jump through its logical sleeps at full speed, eating the replica's CPU.
+  out.push_back("LOCKSTEP_DMT_IDLE=real");
+  // Tuning and diagnosis options given to `lockstep cluster up` itself reach the server (tests
+  // set a trace and a short watchdog this way).
+  for (const char* name : {"LOCKSTEP_DMT_TRACE", "LOCKSTEP_DMT_WATCHDOG_S", "LOCKSTEP_DMT_STALL_ABORT",
+                           "LOCKSTEP_DMT_NS_PER_TURN", "LOCKSTEP_DMT_SPIN", "LOCKSTEP_DMT_CLOCK",
+                           "LOCKSTEP_DMT_KEEP_TURN_IN_CS", "LOCKSTEP_DMT_IDLE", "LOCKSTEP_DMT_DISABLE"}) {
+    if (const char* v = std::getenv(name); v && *v) out.push_back(fmt::format("{}={}", name, v));
+  }
   // env would take a program name containing '=' for one more variable.
   std::string program = resolve_program(argv[0]);
   if (program.find('=') != std::string::npos)

@@ -23,7 +23,9 @@ struct DmtLaunch {
 std::string dmt_library(const std::string& configured);
 
 // ARGV (program resolved to an absolute path) prefixed so that it runs under the runtime:
-// /usr/bin/env LD_PRELOAD=LIB[:app's LD_PRELOAD] LOCKSTEP_DMT_REPORT=… LOCKSTEP_DMT_LOG=… PROGRAM ARGS…
+// /usr/bin/env LD_PRELOAD=LIB[:app's LD_PRELOAD] LOCKSTEP_DMT_REPORT=… LOCKSTEP_DMT_LOG=…
+//              LOCKSTEP_DMT_IDLE=real [LOCKSTEP_DMT_* set in our own environment] PROGRAM ARGS…
+// (env applies the later of two settings of a name, so the caller's own LOCKSTEP_DMT_IDLE wins.)
 // APP_ENV is the app's server_env (an LD_PRELOAD there is kept after the runtime).
 std::vector<std::string> dmt_argv(const std::vector<std::string>& argv, const std::vector<std::string>& app_env,
                                   const DmtLaunch& dmt);

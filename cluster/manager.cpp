@@ -395,6 +395,12 @@ std::vector<std::string> cluster_down(const std::string& cluster) {
       // The node first, so it does not see its server vanish while it still serves clients.
       for (const ProcessRef* ref : {&rs.node, &rs.server}) {
         if (!process_alive(*ref)) continue;
+        // dmt_only: the server must end by itself to write the runtime's reports.
+        if (ref == &rs.server && state->mode == "dmt_only" && state->launcher == "lxc" &&
+            stop_container_payload(*ref, kStopTimeout)) {
+          removed.push_back(fmt::format("process {} (replica {})", ref->pid, rs.id));
+          continue;
+        }
         bool killed = stop_process(*ref, kStopTimeout);
         removed.push_back(fmt::format("process {} (replica {}){}", ref->pid, rs.id, killed ? " (SIGKILL)" : ""));
       }

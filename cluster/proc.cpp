@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -73,6 +74,28 @@ bool stop_process(const ProcessRef& ref, std::chrono::milliseconds timeout) {
   }
   wait_gone(ref, std::chrono::seconds(5));
   return true;
+}
+
+std::vector<pid_t> child_pids(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  const std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(task_dir, ec)) {
+    std::ifstream in(task.path() / "children");
+    pid_t child;
+    while (in >> child) out.push_back(child);
+  }
+  return out;
+}
+
+bool stop_container_payload(const ProcessRef& launcher, std::chrono::milliseconds timeout) {
+  if (!process_alive(launcher)) return true;
+  std::vector<pid_t> payload;
+  for (pid_t init : child_pids(launcher.pid))
+    for (pid_t p : child_pids(init)) payload.push_back(p);
+  if (payload.empty()) return false;
+  for (pid_t p : payload) kill(p, SIGTERM);
+  return wait_gone(launcher, timeout);
 }
 
 std::vector<pid_t> read_pids(const std::string& procs_file) {

@@ -30,6 +30,15 @@ bool process_alive(const ProcessRef& ref);
 // has passed. Reaps it when it is our child. Returns true if it had to be killed.
 bool stop_process(const ProcessRef& ref, std::chrono::milliseconds timeout);
 
+// Direct children of PID (/proc/PID/task/*/children).
+std::vector<pid_t> child_pids(pid_t pid);
+
+// LAUNCHER is an lxc-execute process: SIGTERM goes to the processes its container's init runs
+// (the server, not init: LXC's init answers SIGTERM by SIGKILLing everything one second later,
+// too soon for a server to shut down cleanly — under the DMT runtime, to write its reports).
+// Waits up to TIMEOUT for the launcher to exit on its own; true if it did.
+bool stop_container_payload(const ProcessRef& launcher, std::chrono::milliseconds timeout);
+
 // PIDs listed in a cgroup.procs file (empty if it does not exist).
 std::vector<pid_t> read_pids(const std::string& procs_file);
 

@@ -63,6 +63,14 @@ void read_options() {
       _exit(2);
     }
   }
+  if (const char* c = getenv("LOCKSTEP_DMT_IDLE")) {
+    if (strcmp(c, "real") == 0) {
+      o.idle_real = true;
+    } else if (strcmp(c, "jump") != 0) {
+      errmsg("LOCKSTEP_DMT_IDLE must be 'jump' or 'real'");
+      _exit(2);
+    }
+  }
   env_str("LOCKSTEP_DMT_TRACE", o.trace_path, sizeof o.trace_path);
   env_str("LOCKSTEP_DMT_REPORT", o.report_path, sizeof o.report_path);
   env_str("LOCKSTEP_DMT_LOG", o.log_path, sizeof o.log_path);

@@ -92,6 +92,7 @@ struct Options {
   bool logical_clock = false;
   bool keep_in_cs = false;
   bool disabled = false;
+  bool idle_real = false;  // LOCKSTEP_DMT_IDLE=real: an idle process waits out its timers in real time
   uint32_t soft_barrier_turns = 0;
   char trace_path[512] = {};
   char report_path[512] = {};
@@ -135,6 +136,10 @@ struct Global {
   std::atomic<bool> arrivals_pending{false};
   bool idle = false;
   std::atomic<uint32_t> idle_epoch{0};  // futex word for the idle waiter
+  // LOCKSTEP_DMT_IDLE=real: when the current idle period began (real ns) and the timer it waits
+  // for (0: none), so that an arrival ending it early still moves logical time on.
+  int64_t idle_since_ns = 0;
+  uint64_t idle_deadline = 0;
   std::atomic<int> external{0};         // threads inside blocking calls or nondet regions
   std::atomic<int> unscheduled{0};      // live threads detached from scheduling
   static constexpr uint32_t kKickSlots = 256;

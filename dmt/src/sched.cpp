@@ -127,6 +127,26 @@ void drain_kicks_locked() {
   g.kicks_pending.store(false, std::memory_order_relaxed);
 }
 
+// Caller holds g.lock and ends an idle period early (an arrival, a kick). With
+// LOCKSTEP_DMT_IDLE=real, the real time spent idle counts as logical time (up to the timer the
+// idle period waited for): otherwise a server under steady traffic, never idle for a timer's
+// whole length at once, would never see its sleeps and timed waits expire. Arrivals are external
+// events in dmt_only mode, so this adds no non-determinism beyond their own; joint mode will take
+// arrival times from the input queue instead.
+void advance_clock_for_idle_locked() {
+  const uint64_t deadline = g.idle_deadline;
+  g.idle_deadline = 0;
+  if (!g.opt.idle_real || deadline == 0) return;
+  struct timespec now;
+  real.clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t elapsed = now.tv_sec * 1000000000ll + now.tv_nsec - g.idle_since_ns;
+  if (elapsed <= 0) return;
+  const uint64_t clock = g.clock.load(std::memory_order_relaxed);
+  uint64_t target = clock + static_cast<uint64_t>(elapsed) / g.opt.ns_per_turn;
+  if (target > deadline) target = deadline;
+  if (target > clock) g.clock.store(target, std::memory_order_relaxed);
+}
+
 void give_turn(Thread* t) {
   if (t->go.exchange(1, std::memory_order_acq_rel) == 2) futex_wake(&t->go, 1);
 }
@@ -184,8 +204,11 @@ void go_idle() {
   }
   const bool outside = g.external.load() > 0 || g.unscheduled.load() > 0;
   if (g.timers) {
-    if (!outside) {
-      // Nothing outside can happen first: jump logical time to the next timer.
+    if (!outside && !g.opt.idle_real) {
+      // Nothing outside can happen first: jump logical time to the next timer. (With
+      // LOCKSTEP_DMT_IDLE=real a server's maintenance loop — sleep, poll with WNOHANG, sleep —
+      // instead waits in real time below rather than spinning through its sleeps; the logical
+      // times are the same either way.)
       g.clock.store(g.timers->deadline, std::memory_order_relaxed);
       fire_timers();
       Thread* h = g.rq_head;
@@ -196,6 +219,12 @@ void go_idle() {
     g.idle = true;
     uint32_t epoch = g.idle_epoch.fetch_add(1) + 1;
     uint64_t deadline = g.timers->deadline;
+    if (g.opt.idle_real) {
+      struct timespec now;
+      real.clock_gettime(CLOCK_MONOTONIC, &now);
+      g.idle_since_ns = now.tv_sec * 1000000000ll + now.tv_nsec;
+      g.idle_deadline = deadline;
+    }
     g.lock.unlock();
     idle_wait(epoch, deadline);
     return;
@@ -222,10 +251,11 @@ void idle_wait(uint32_t epoch, uint64_t deadline) {
     struct timespec cur;
     real.clock_gettime(CLOCK_MONOTONIC, &cur);
     int64_t elapsed = (cur.tv_sec - start.tv_sec) * 1000000000ll + (cur.tv_nsec - start.tv_nsec);
+    bool interrupted = false;
     if (elapsed < wait_ns) {
       int64_t left = wait_ns - elapsed;
       struct timespec rel{static_cast<time_t>(left / 1000000000ll), static_cast<long>(left % 1000000000ll)};
-      futex_wait(&g.idle_epoch, epoch, &rel);
+      interrupted = futex_wait(&g.idle_epoch, epoch, &rel) != 0 && errno == EINTR;
     }
     g.lock.lock();
     if (!g.idle || g.idle_epoch.load() != epoch) {
@@ -234,8 +264,13 @@ void idle_wait(uint32_t epoch, uint64_t deadline) {
     }
     real.clock_gettime(CLOCK_MONOTONIC, &cur);
     elapsed = (cur.tv_sec - start.tv_sec) * 1000000000ll + (cur.tv_nsec - start.tv_nsec);
-    if (elapsed >= wait_ns) {
+    // A signal handler ran on this thread: natively it would have cut the sleep short (EINTR),
+    // and the program (apache's parent after SIGTERM) expects to notice its flag soon. The timer
+    // fires now: logical time still jumps to the same deadline, so the schedule is unchanged;
+    // only less real time passes.
+    if (elapsed >= wait_ns || interrupted) {
       g.idle = false;
+      g.idle_deadline = 0;
       g.idle_epoch.fetch_add(1);
       if (g.clock.load(std::memory_order_relaxed) < deadline) g.clock.store(deadline, std::memory_order_relaxed);
       fire_timers();
@@ -450,6 +485,7 @@ void ext_end(Thread* t, Kind kind, uint64_t id, Op op) {
   if (g.idle) {
     g.idle = false;
     g.idle_epoch.fetch_add(1);
+    advance_clock_for_idle_locked();
     rq_push(t);
     g.lock.unlock();
     futex_wake(&g.idle_epoch, INT_MAX);
@@ -496,6 +532,7 @@ void kick(const void* addr) {
     if (g.rq_head) {
       g.idle = false;
       g.idle_epoch.fetch_add(1);
+      advance_clock_for_idle_locked();
       Thread* h = g.rq_head;
       g.lock.unlock();
       futex_wake(&g.idle_epoch, INT_MAX);
@@ -581,6 +618,7 @@ void reinit_after_fork(Thread* t) {
   g.arrivals_head = g.arrivals_tail = nullptr;
   g.arrivals_pending.store(false);
   g.idle = false;
+  g.idle_deadline = 0;
   g.external.store(0);
   g.unscheduled.store(0);
   g.nkicks = 0;
