@@ -3,6 +3,7 @@
 // supplies the cluster through cluster/'s API).
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -154,7 +155,7 @@ std::string joined(const std::vector<std::string>& v, const char* sep) {
 // unknown workload, a bad metric regex) throws UsageError; a broken app.cfg under --all, a
 // missing package or client program is the app's failure, reported with the others' results.
 hv::PlannedApp plan_app(const EvalArgs& a, const std::string& name, const std::string& workload_name,
-                        const std::vector<std::string>& modes) {
+                        const std::vector<std::string>& modes, bool several) {
   hv::PlannedApp p;
   p.options.app = name;
   p.options.workload = workload_name;
@@ -176,7 +177,7 @@ hv::PlannedApp plan_app(const EvalArgs& a, const std::string& name, const std::s
   try {
     hv::check_modes_for_app(modes, name, app.dmt_unsupported);
   } catch (const hv::UsageError& e) {
-    if (!a.all && a.app.find(',') == std::string::npos) throw;
+    if (!several) throw;
     for (const auto& m : modes)
       if (hv::uses_dmt(m)) p.options.refused_modes[m] = e.what();
   }
@@ -207,7 +208,9 @@ hv::PlannedApp plan_app(const EvalArgs& a, const std::string& name, const std::s
     return p;
   }
   try {
-    hv::resolve_executable(workload.command.front());
+    // As the client will run: placeholders ({app_dir}, {bin_dir}) expanded.
+    const std::string client = hv::resolve_executable(p.options.client_argv("127.0.0.1:1", 1).front());
+    if (access(client.c_str(), X_OK) != 0) throw hv::UsageError("client program " + client + " is not executable");
   } catch (const hv::UsageError& e) {
     p.error = e.what();
     return p;
@@ -240,7 +243,7 @@ void run(const EvalArgs& a, CLI::App& root) {
   hv::WorkloadChoice workloads(a.workload, names);
   cl::ClusterSpec spec = cl::load_cluster_spec(a.config);
   std::vector<hv::PlannedApp> plan;
-  for (const auto& name : names) plan.push_back(plan_app(a, name, workloads.for_app(name), modes));
+  for (const auto& name : names) plan.push_back(plan_app(a, name, workloads.for_app(name), modes, several));
 
   cl::UpOptions base;
   base.apps_dir = a.apps_dir;

@@ -68,35 +68,26 @@ void Progress::mode_done(bool ok) {
 
 std::optional<double> Progress::seconds_left() const {
   double left = 0;
-  bool known = false;
-  // The rest of the current mode: its rounds at this app's pace.
+  // The rest of the current mode: its rounds at this app's pace, else a whole mode of another app.
   if (in_mode_) {
-    auto round = round_of_app_.value();
-    if (round) {
-      left += *round * (rounds_ - rounds_run_);
-      known = true;
-    } else if (auto mode = mode_any_.value()) {
-      left += *mode;  // nothing of this app measured yet: a whole mode of another app
-      known = true;
-    }
+    if (auto round = round_of_app_.value()) left += *round * (rounds_ - rounds_run_);
+    else if (auto mode = mode_any_.value()) left += *mode;
+    else return std::nullopt;
   }
-  // Modes of this app not started yet, then every mode of the apps after it.
-  const int modes_here = app_index_ > 0 ? modes_ - mode_index_ : 0;
-  const int apps_after = apps_ - std::max(app_index_, 0);
-  auto here = mode_of_app_.value() ? mode_of_app_.value() : mode_any_.value();
-  if (!here && round_of_app_.value()) here = *round_of_app_.value() * rounds_;  // at least the rounds
-  if (modes_here > 0) {
+  // Modes of this app not started yet: this app's mode time, else any app's, else its rounds.
+  std::optional<double> here = mode_of_app_.value();
+  if (!here) here = mode_any_.value();
+  if (!here && round_of_app_.value()) here = *round_of_app_.value() * rounds_;
+  if (const int modes_here = app_index_ > 0 ? modes_ - mode_index_ : 0; modes_here > 0) {
     if (!here) return std::nullopt;
     left += *here * modes_here;
-    known = true;
   }
-  if (apps_after > 0) {
-    auto any = mode_any_.value() ? mode_any_.value() : here;
+  // Every mode of the apps after this one, at the mean mode time over all apps.
+  if (const int apps_after = apps_ - app_index_; apps_after > 0) {
+    std::optional<double> any = mode_any_.value() ? mode_any_.value() : here;
     if (!any) return std::nullopt;
     left += *any * modes_ * apps_after;
-    known = true;
   }
-  if (!known && (in_mode_ || modes_here > 0 || apps_after > 0)) return std::nullopt;
   return left;
 }
 
