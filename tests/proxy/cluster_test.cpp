@@ -341,6 +341,28 @@ TEST(ProxyCluster, GarbageAndSlowLorisClientsDoNotDisturbOthers) {
   for (uint32_t id = 1; id <= 3; ++id) EXPECT_TRUE(pc.cluster().status(id).has_value()) << "node " << id << " died";
 }
 
+// A CONNECT waits briefly for the client's first bytes (one log entry for both), but a client
+// that waits for the server to speak first must still get its server connection.
+TEST(ProxyCluster, SilentClientStillReachesEveryServer) {
+  ProxyCluster pc;
+  for (uint32_t via : {1u, 2u}) {
+    SCOPED_TRACE("via node " + std::to_string(via));
+    uint64_t expired_before = pc.status(via)["proxy"].value("holds_expired", uint64_t{0});
+    {
+      Fd fd = connect_to(pc.proxy_port(via));
+      for (uint32_t id = 1; id <= 3; ++id)
+        EXPECT_TRUE(wait_until([&] { return pc.server(id).open_connections() == 1; }, 10s)) << "server " << id;
+      EXPECT_GT(pc.status(via)["proxy"].value("holds_expired", uint64_t{0}), expired_before);
+      // Speaking later works as usual.
+      ASSERT_TRUE(send_all(fd.get(), "late", 4));
+      ASSERT_EQ(shutdown(fd.get(), SHUT_WR), 0);
+      EXPECT_EQ(read_all(fd.get()), "late");
+    }
+    EXPECT_TRUE(wait_until([&] { return pc.all_server_connections_closed(); }, 10s));
+  }
+  pc.expect_no_divergence();
+}
+
 TEST(ProxyCluster, RefusedServerClosesTheOriginsClientOnly) {
   ProxyCluster pc;
   pc.stop_server(1);
