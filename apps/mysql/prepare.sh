@@ -73,6 +73,10 @@ innodb_page_size = 16k
 # (proxy_only) their Paxos logs; the same setting in every mode keeps the comparison fair.
 innodb_flush_log_at_trx_commit = 2
 innodb_read_io_threads = 2
+# InnoDB's asynchronous I/O in its own thread pool (pread/pwrite), not io_uring: the io_uring
+# completion thread waits in io_uring_enter through liburing's inline system call, which the DMT
+# runtime cannot see (it would hold the turn and stall every thread). Same in every mode.
+innodb_use_native_aio = 0
 innodb_write_io_threads = 2
 innodb_purge_threads = 1
 innodb_buffer_pool_load_at_startup = OFF

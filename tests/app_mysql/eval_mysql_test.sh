@@ -6,7 +6,10 @@
 #     both workloads' default (oltp_read_write); results.csv and summary.md hold throughput and
 #     p95_ms of every mode; proxy_only reports its divergences (the handshake's random salt makes
 #     every connection's replies differ, so there must be some: they are counted, not hidden);
-#  3. the cluster is down afterwards.
+#  3. dmt_only: while apps/mysql/app.cfg declares dmt_unsupported, `cluster up` and `eval` refuse
+#     it with one line naming the reason (exit 2, nothing created); without that declaration
+#     MODES must include dmt_only, which then has to pass like the others;
+#  4. the cluster is down afterwards.
 # Usage: eval_mysql_test.sh LOCKSTEP [MODES]   (MODES default orig,proxy_only)
 LOCKSTEP=$1
 MODES=${2:-orig,proxy_only}
@@ -35,6 +38,23 @@ rc=0
 err=$(LOCKSTEP_MYSQL_TABLE_SIZE=0 "$APP_DIR/prepare.sh" "$DATA_DIR/copy3" 10.80.20.1 9001 2>&1) || rc=$?
 ((rc == 2)) && [[ $err == *LOCKSTEP_MYSQL_TABLE_SIZE* ]] || fail "bad size: exit $rc: $err"
 
+# 3. dmt_only refused up front while app.cfg says why (checked first: it is quick).
+reason=$(sed -n 's/^dmt_unsupported = "\(.*\)";$/\1/p' "$APP_DIR/app.cfg")
+if [[ -n $reason ]]; then
+  [[ ,$MODES, != *,dmt_only,* ]] || fail "MODES has dmt_only but app.cfg declares dmt_unsupported"
+  want="app mysql cannot run under the DMT runtime (mode dmt_only): $reason"
+  rc=0
+  err=$("$LOCKSTEP" cluster up --config "$CONFIG" --app mysql --mode dmt_only 2>&1 >/dev/null) || rc=$?
+  ((rc == 2)) && [[ $err == "lockstep: $want" ]] || fail "cluster up dmt_only: exit $rc: $err"
+  rc=0
+  err=$("$LOCKSTEP" eval --app mysql --modes orig,dmt_only --config "$CONFIG" --results "$RESULTS" 2>&1 >/dev/null) || rc=$?
+  ((rc == 2)) && [[ $(wc -l <<<"$err") == 1 && $err == *"$want" ]] || fail "eval dmt_only: exit $rc: $err"
+  "$LOCKSTEP" cluster status --config "$CONFIG" | grep -q ': down' || fail "refused dmt_only left a cluster"
+  [[ -z $(ls -A "$RESULTS") ]] || fail "refused eval left results: $(ls "$RESULTS")"
+else
+  [[ ,$MODES, == *,dmt_only,* ]] || fail "app.cfg declares no dmt_unsupported: run this test with dmt_only in MODES"
+fi
+
 # 2. The eval.
 out=$("$LOCKSTEP" eval --app mysql --modes "$MODES" --rounds 1 --requests 300 --json \
   --config "$CONFIG" --results "$RESULTS" --tag t) || fail "eval failed: $out"
@@ -61,6 +81,6 @@ if [[ ,$MODES, == *,proxy_only,* ]]; then
     fail "proxy_only saw no divergence although every MariaDB handshake carries its own salt: $json"
 fi
 
-# 3. Nothing left up.
+# 4. Nothing left up.
 "$LOCKSTEP" cluster status --config "$CONFIG" | grep -q ': down' || fail "eval left the cluster up"
 echo PASS
