@@ -15,7 +15,8 @@
 #       `lockstep dmt run` runs PROGRAM with a trace and a report, passes exit codes through,
 #       rejects bad options with exit 2; the hand-off probe prints a latency.
 #   dmt_test.sh deadlock --lib LIB -- PROGRAM
-#       PROGRAM deadlocks under LIB: the runtime must abort (not hang) and print the trace tail.
+#       PROGRAM deadlocks under LIB: the runtime must abort (not hang) and print the trace tail;
+#       with LOCKSTEP_DMT_LOG=FILE that report goes to FILE and not to stderr.
 set -u
 
 die() { echo "FAIL: $*" >&2; exit 1; }
@@ -150,6 +151,15 @@ deadlock)
   grep -q "deadlock" "$tmp/err" || die "no deadlock message"
   grep -q "last .* operations" "$tmp/err" || die "no trace tail"
   echo "deadlock detected and reported (exit $rc)"
+  # With LOCKSTEP_DMT_LOG the report goes to that file, whatever the program's stderr is (a
+  # server such as apache redirects its stderr to its own log).
+  LOCKSTEP_DMT_LOG="$tmp/log" timeout 60 env LD_PRELOAD="$lib" "$@" >/dev/null 2>"$tmp/err2"
+  rc=$?
+  [ $rc -ne 124 ] && [ $rc -ne 0 ] || die "the deadlocked program exited $rc with LOCKSTEP_DMT_LOG"
+  grep -q "deadlock" "$tmp/log" && grep -q "last .* operations" "$tmp/log" ||
+    die "no deadlock report in LOCKSTEP_DMT_LOG: $(cat "$tmp/log" 2>/dev/null)"
+  ! grep -q "lockstep-dmt" "$tmp/err2" || die "runtime messages went to stderr despite LOCKSTEP_DMT_LOG: $(cat "$tmp/err2")"
+  echo "deadlock report written to LOCKSTEP_DMT_LOG"
   ;;
 *) die "usage: dmt_test.sh determinism|server|deadlock ..." ;;
 esac
