@@ -46,13 +46,17 @@ struct ClientRun {
 };
 
 // Runs the client to completion (or timeout / signal), its output appended to LOG.
+// Calls STILL_RUNNING(seconds so far) every INTERVAL while the client runs, so a long round
+// shows it is alive.
 ClientRun run_client(std::vector<std::string> argv, const std::filesystem::path& log, std::chrono::seconds timeout,
-                     SignalGuard& signals) {
+                     SignalGuard& signals, std::chrono::milliseconds interval,
+                     const std::function<void(double)>& still_running) {
   ClientRun out;
   argv.at(0) = resolve_executable(argv.at(0));
   const auto start = Clock::now();
   ChildProcess child(std::move(argv), log);
   const auto deadline = start + timeout;
+  auto next_report = start + interval;
   while (true) {
     if (auto how = child.exited()) {
       out.seconds = seconds_since(start);
@@ -66,6 +70,10 @@ ClientRun run_client(std::vector<std::string> argv, const std::filesystem::path&
       out.seconds = seconds_since(start);
       out.error = fmt::format("client did not finish within {} s", timeout.count());
       return out;
+    }
+    if (interval.count() > 0 && Clock::now() >= next_report) {
+      next_report += interval;
+      still_running(seconds_since(start));
     }
     // Wakes on a signal at once, else checks the child every 20 ms.
     pollfd p{signals.fd(), POLLIN, 0};
@@ -149,7 +157,10 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
       if (o.warmup_requests > 0) {
         const auto log = o.results_dir / fmt::format("{}-{}-warmup.txt", o.app, mode);
         say(mode, fmt::format("warm-up ({} requests against {})", o.warmup_requests, rec.target));
-        ClientRun w = run_client(o.client_argv(rec.target, o.warmup_requests), log, o.client_timeout, signals);
+        ClientRun w = run_client(o.client_argv(rec.target, o.warmup_requests), log, o.client_timeout, signals,
+                                 o.progress_interval, [&](double s) {
+                                   say(mode, fmt::format("warm-up running for {}", format_duration(s)));
+                                 });
         if (!w.ok) {
           ok = false;
           rec.error = "warm-up failed: " + w.error;
@@ -164,7 +175,11 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
         rr.log = log.string();
         say(mode, fmt::format("round {}/{} ({} requests, concurrency {}, against {}; {})", round, o.rounds,
                               o.requests, o.concurrency, rec.target, progress.position()));
-        ClientRun run = run_client(o.client_argv(rec.target, o.requests), log, o.client_timeout, signals);
+        ClientRun run = run_client(o.client_argv(rec.target, o.requests), log, o.client_timeout, signals,
+                                   o.progress_interval, [&](double s) {
+                                     say(mode, fmt::format("round {}/{} running for {}", round, o.rounds,
+                                                           format_duration(s)));
+                                   });
         rr.seconds = run.seconds;
         progress.round_done(run.seconds);
         ClientNumbers numbers = parser.parse(read_file(log));

@@ -47,6 +47,8 @@ struct RunOptions {
   int concurrency = 0;
   int warmup_requests = 0;  // 0: no warm-up
   std::chrono::seconds client_timeout{600};
+  // A progress line every this long while a client runs (0: none).
+  std::chrono::milliseconds progress_interval{60000};
   std::filesystem::path results_dir;  // exists; raw client output goes here
   std::string config;
   // Modes not even tried, with the reason (an app that cannot run under the DMT runtime in a run

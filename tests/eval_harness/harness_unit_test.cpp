@@ -256,6 +256,27 @@ TEST(Runner, RefusedModeIsReportedFailedWithoutAnUp) {
   EXPECT_NE(render_table(r).find("FAILED fake proxy_only: app fake cannot run"), std::string::npos);
 }
 
+TEST(Runner, LongRoundsSayTheyAreStillRunning) {
+  TempDir dir("eval-harness");
+  const std::filesystem::path slow = dir.path() / "slow-client";
+  {
+    std::ofstream out(slow);
+    out << "#!/bin/sh\nsleep 0.4\ncat <<'EOF'\n" << kAbOutput << "EOF\n";
+  }
+  std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
+  FakeCluster cluster;
+  SignalGuard signals;
+  std::ostringstream progress;
+  RunOptions o = fake_options(dir.path(), slow, "good");
+  o.modes = {"orig"};
+  o.rounds = 1;
+  o.warmup_requests = 0;
+  o.progress_interval = std::chrono::milliseconds(100);
+  EvalReport r = run_eval(cluster, o, OutputParser(apache_rules(), true), signals, progress);
+  EXPECT_TRUE(r.ok());
+  EXPECT_NE(progress.str().find("fake orig: round 1/1 running for 0s"), std::string::npos) << progress.str();
+}
+
 TEST(Runner, ResolvesClientsThroughPath) {
   EXPECT_EQ(resolve_executable("sh").substr(0, 1), "/");
   EXPECT_EQ(resolve_executable("/x/y"), "/x/y");
