@@ -16,7 +16,6 @@
 namespace lockstep::proxy {
 namespace {
 
-constexpr size_t kMaxSingleRead = 256 * 1024;
 constexpr size_t kMaxHeldPerOrigin = 4096;
 
 bool covered(const ConnId& id, const ConnId& bound) {
@@ -172,9 +171,8 @@ void Proxy::apply_data(const Event& e) {
   }
   if (it->second->first_data_at.time_since_epoch().count() == 0) it->second->first_data_at = Clock::now();
   // The one copy on the apply path: from the committed entry into the socket buffer.
-  bufferevent* bev = it->second->bev.get();
-  evbuffer_add(bufferevent_get_output(bev), e.data.data(), e.data.size());
-  if (it->second->connected) write_through(bev);  // else the connect's write event sends it
+  // Before the connect completes EV_WRITE is on, so the bytes queue and leave once connected.
+  send_or_queue(it->second->bev.get(), e.data.data(), e.data.size());
   if (Client* c = origin_client(e.conn)) update_reading(*c);
 }
 
@@ -285,22 +283,9 @@ void Proxy::server_bytes(ServerConn& s, const char* p, size_t n) {
   hash_reply(s, p, n);
   Client* c = origin_client(s.id);
   if (!c) return;  // not the origin (or its client left): hashed and dropped
-  bufferevent* bev = c->bev.get();
-  evbuffer* out = bufferevent_get_output(bev);
-  if (evbuffer_get_length(out) == 0 && !(bufferevent_get_enabled(bev) & EV_WRITE)) {
-    // The usual case: straight from the read buffer to the client, no evbuffer in between.
-    ssize_t w = ::send(bufferevent_getfd(bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (w > 0) {
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    if (n == 0) return;
-  }
-  // Left over (the client's socket is full) or a write error: the write event sends the rest
-  // or reports the error through on_client_event.
-  evbuffer_add(out, p, n);
-  bufferevent_enable(bev, EV_WRITE);
-  if (evbuffer_get_length(out) > options_.client_output_limit) pause_server_reading(s);
+  // The usual case: straight from the read buffer to the client, no evbuffer in between.
+  send_or_queue(c->bev.get(), p, n);
+  if (evbuffer_get_length(bufferevent_get_output(c->bev.get())) > options_.client_output_limit) pause_server_reading(s);
 }
 
 void Proxy::pause_server_reading(ServerConn& s) {
@@ -331,7 +316,7 @@ void Proxy::on_server_event(bufferevent* bev, short what, void* arg) {
     self->timings_.connect_to_server.add(s->applied_at, Clock::now());
     int one = 1;
     setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    // From here on writes go straight out (write_through); queued bytes still leave from the
+    // From here on writes go straight out (send_or_queue); queued bytes still leave from the
     // write event that follows this callback.
     if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
     self->try_shut_server(*s);

@@ -19,7 +19,6 @@
 namespace lockstep::proxy {
 namespace {
 
-constexpr size_t kMaxSingleRead = 256 * 1024;
 
 sockaddr_in ipv4(const std::string& host, uint16_t port) {
   sockaddr_in addr{};
@@ -122,16 +121,17 @@ void Proxy::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void*
     return;
   }
   bufferevent* bev = c->bev.get();
-  bufferevent_setcb(bev, &Proxy::on_client_read, &Proxy::on_client_write, &Proxy::on_client_event, c.get());
-  // The input stops growing at read_chunk until the next flush takes it; the write callback
-  // fires once the client has taken half of a full output buffer, to resume the server.
-  bufferevent_setwatermark(bev, EV_READ, 0, self->options_.read_chunk);
+  bufferevent_setcb(bev, nullptr, &Proxy::on_client_write, &Proxy::on_client_event, c.get());
+  // The write callback fires once the client has taken half of a full output buffer, to
+  // resume the server.
   bufferevent_setwatermark(bev, EV_WRITE, self->options_.client_output_limit / 2, 0);
-  bufferevent_set_max_single_read(bev, kMaxSingleRead);
   bufferevent_set_max_single_write(bev, kMaxSingleRead);
-  // EV_WRITE (on by default) only while a reply waits for room in the socket (write_through).
+  // EV_WRITE (on by default) only while a reply waits for room in the socket (send_or_queue).
   bufferevent_disable(bev, EV_WRITE);
-  bufferevent_enable(bev, EV_READ);
+  c->input.reset(evbuffer_new());
+  if (!c->input) return;
+  c->read_event.reset(event_new(self->node_.base(), fd, EV_READ | EV_PERSIST, &Proxy::on_client_readable, c.get()));
+  if (!c->read_event || event_add(c->read_event.get(), nullptr) != 0) return;  // frees c, closes fd
   ++self->counters_.accepted;
   self->queue(Op{.type = EventType::Connect, .conn = c->id});
   self->clients_.emplace(c->id.counter, std::move(c));
@@ -143,24 +143,56 @@ void Proxy::on_accept_error(evconnlistener*, void* arg) {
   log::warn("proxy: accept failed: {}", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
-void Proxy::on_client_read(bufferevent*, void* arg) {
+void Proxy::on_client_readable(evutil_socket_t fd, short, void* arg) {
   auto* c = static_cast<Client*>(arg);
-  if (c->queued || c->gone) return;
-  c->queued = true;
-  c->owner->queue(Op{.type = EventType::Data, .conn = c->id});
+  Proxy* self = c->owner;
+  evbuffer* in = c->input.get();
+  size_t have = evbuffer_get_length(in);
+  if (have >= self->options_.read_chunk) {
+    self->update_reading(*c);  // full until the next flush takes it
+    return;
+  }
+  ssize_t n = ::read(fd, self->read_buffer_.get(), std::min(self->options_.read_chunk - have, kMaxSingleRead));
+  if (n > 0) {
+    evbuffer_add(in, self->read_buffer_.get(), static_cast<size_t>(n));
+    if (!c->queued) {
+      c->queued = true;
+      self->queue(Op{.type = EventType::Data, .conn = c->id});
+    }
+    if (have + static_cast<size_t>(n) >= self->options_.read_chunk) self->update_reading(*c);
+  } else if (n == 0) {
+    self->client_eof(*c);
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    self->client_gone(*c);
+  }
 }
 
-// Writes a bufferevent's output now rather than from the write event: libevent would switch
-// EPOLLOUT on and off around every write (two epoll_ctl and a loop turn per reply). EV_WRITE is
-// enabled only while bytes are left over (the kernel's buffer is full) or an error is to be
-// reported; the write callbacks disable it again once the output is empty.
-void Proxy::write_through(bufferevent* bev) {
-  if (bufferevent_get_enabled(bev) & EV_WRITE) return;  // a write is pending: it takes these bytes too
+void Proxy::client_eof(Client& c) {
+  timings_.eof_to_close.add(c.server_eof_at, Clock::now());
+  c.read_eof = true;
+  c.reading = false;
+  c.read_event.reset();
+  queue(Op{.type = EventType::Shutdown, .conn = c.id});
+  maybe_finish_client(c);
+}
+
+// Sends bytes straight to a bufferevent's socket when nothing is queued before them, rather than
+// through the write event: libevent would switch EPOLLOUT on and off around every write (two
+// epoll_ctl and a loop turn). What the kernel does not take goes into the output with EV_WRITE
+// enabled, which sends it later or reports a write error through the event callback; the write
+// callbacks disable EV_WRITE again once the output is empty.
+void Proxy::send_or_queue(bufferevent* bev, const char* p, size_t n) {
   evbuffer* out = bufferevent_get_output(bev);
-  int n = evbuffer_write(out, bufferevent_getfd(bev));
-  bool retry = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
-  // A hard error: the write event's attempt reports it through the event callback.
-  if (evbuffer_get_length(out) > 0 || (n < 0 && !retry)) bufferevent_enable(bev, EV_WRITE);
+  if (evbuffer_get_length(out) == 0 && !(bufferevent_get_enabled(bev) & EV_WRITE)) {
+    ssize_t w = ::send(bufferevent_getfd(bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w > 0) {
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    if (n == 0) return;
+  }
+  evbuffer_add(out, p, n);
+  bufferevent_enable(bev, EV_WRITE);
 }
 
 void Proxy::on_client_write(bufferevent* bev, void* arg) {
@@ -183,21 +215,17 @@ void Proxy::on_client_write(bufferevent* bev, void* arg) {
 void Proxy::on_client_event(bufferevent* bev, short what, void* arg) {
   auto* c = static_cast<Client*>(arg);
   Proxy* self = c->owner;
+  (void)bev;
   if (c->gone) return;
-  if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING)) {
-    self->timings_.eof_to_close.add(c->server_eof_at, Clock::now());
-    c->read_eof = true;
-    bufferevent_disable(bev, EV_READ);
-    self->queue(Op{.type = EventType::Shutdown, .conn = c->id});
-    self->maybe_finish_client(*c);
-    return;
-  }
+  // Only writes go through the bufferevent: this is a failed write to the client.
   if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) self->client_gone(*c);
 }
 
 void Proxy::client_gone(Client& c) {
   if (c.gone) return;
   c.gone = true;
+  c.reading = false;
+  c.read_event.reset();
   bufferevent_disable(c.bev.get(), EV_READ | EV_WRITE);
   queue(Op{.type = EventType::Close, .conn = c.id});
 }
@@ -247,7 +275,7 @@ void Proxy::propose_batch() {
 
 void Proxy::take_input(Client& c) {
   c.queued = false;
-  evbuffer* in = bufferevent_get_input(c.bev.get());
+  evbuffer* in = c.input.get();
   size_t left = evbuffer_get_length(in);
   if (left > 0 && !c.data_seen) {
     c.data_seen = true;
@@ -329,17 +357,19 @@ void Proxy::flush(bool force) {
 }
 
 void Proxy::update_reading(Client& c) {
-  if (c.gone || c.read_eof) return;
+  if (c.gone || c.read_eof || !c.read_event) return;
   size_t server_out = 0;
   auto it = servers_.find(c.id);
   if (it != servers_.end() && it->second->bev) server_out = evbuffer_get_length(bufferevent_get_output(it->second->bev.get()));
-  bool want = c.inflight + server_out < options_.conn_inflight_limit && inflight_total_ < options_.global_inflight_limit;
+  // The input stops growing at read_chunk until the next flush takes it.
+  bool want = c.inflight + server_out < options_.conn_inflight_limit && inflight_total_ < options_.global_inflight_limit &&
+              evbuffer_get_length(c.input.get()) < options_.read_chunk;
   if (want == c.reading) return;
   c.reading = want;
   if (want) {
-    bufferevent_enable(c.bev.get(), EV_READ);
+    event_add(c.read_event.get(), nullptr);
   } else {
-    bufferevent_disable(c.bev.get(), EV_READ);
+    event_del(c.read_event.get());
   }
 }
 

@@ -89,12 +89,17 @@ class Proxy {
     void operator()(XXH3_state_t* s) const { XXH3_freeState(s); }
   };
   using HashState = std::unique_ptr<XXH3_state_t, XxhFree>;
+  struct EvbufferFree {
+    void operator()(evbuffer* b) const { evbuffer_free(b); }
+  };
+  using EvbufferPtr = std::unique_ptr<evbuffer, EvbufferFree>;
 
   // One client connection accepted here (origin side).
   struct Client {
     Proxy* owner = nullptr;
     ConnId id;
-    node::BuffereventPtr bev;
+    node::BuffereventPtr bev;   // writes to the client (its input buffer is libevent's alone)
+    EvbufferPtr input;          // read from the client, not yet in a batch
     size_t inflight = 0;        // DATA bytes proposed and not yet applied
     bool queued = false;        // in ops_ for its input already
     bool read_eof = false;      // client half-closed; SHUTDOWN proposed
@@ -104,6 +109,9 @@ class Proxy {
     bool gone = false;          // error / done: CLOSE proposed, freed at the next flush
     bool data_seen = false;     // its first bytes went into a batch (timing)
     Clock::time_point accepted_at, server_eof_at;
+    // Reading is our own event (one read() per wake-up, no FIONREAD); the bufferevent only
+    // writes. Declared after bev so it goes first.
+    node::EventPtr read_event;
   };
   // One connection to the local server (every replica), driven by committed events.
   struct ServerConn {
@@ -138,7 +146,8 @@ class Proxy {
   // origin side (proxy_side.cpp)
   static void on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* self);
   static void on_accept_error(evconnlistener*, void* self);
-  static void on_client_read(bufferevent*, void* self);
+  static void on_client_readable(evutil_socket_t fd, short, void* self);
+  void client_eof(Client& c);
   static void on_client_write(bufferevent*, void* self);
   static void on_client_event(bufferevent*, short what, void* self);
   static void on_flush(evutil_socket_t, short, void* self);
@@ -152,7 +161,7 @@ class Proxy {
   void maybe_finish_client(Client& c);
   void propose_batch();
   void check_down_peers();
-  static void write_through(bufferevent* bev);
+  static void send_or_queue(bufferevent* bev, const char* p, size_t n);
 
   // apply side (apply_side.cpp)
   void apply(const paxos::CommittedProposal& committed);
@@ -212,7 +221,10 @@ class Proxy {
   std::map<std::pair<uint32_t, uint64_t>, std::map<uint64_t, std::string>> held_;
   std::map<uint32_t, ConnId> down_floor_;  // per node: connections up to here are closed for good
   DecodedBatch decoded_;
-  std::unique_ptr<char[]> read_buffer_;  // every server read lands here first (one loop, one reader)
+  // Every socket read lands here first (one loop, one reader at a time); also the most one
+  // read() or write takes from a socket.
+  static constexpr size_t kMaxSingleRead = 256 * 1024;
+  std::unique_ptr<char[]> read_buffer_;
   DigestBook digests_;
   ProxyCounters counters_;
   Timings timings_;
