@@ -172,8 +172,13 @@ void Proxy::client_eof(Client& c) {
   c.read_eof = true;
   c.reading = false;
   c.read_event.reset();
+  if (c.write_shut) {
+    // The reply is complete and passed on: CLOSE alone (a SHUTDOWN and then the close) is the
+    // same to every server, one event and one syscall per replica less.
+    client_gone(c);
+    return;
+  }
   queue(Op{.type = EventType::Shutdown, .conn = c.id});
-  maybe_finish_client(c);
 }
 
 // Sends bytes straight to a bufferevent's socket when nothing is queued before them, rather than
