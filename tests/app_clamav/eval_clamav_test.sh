@@ -2,6 +2,9 @@
 # `lockstep eval --app clamav --modes orig,proxy_only --rounds 1` in a fast configuration (32 files,
 # 4 concurrent scans): both modes complete with 0 failed scans (every verdict as the manifest
 # expects), results.csv and summary.md are written, and the cluster is down afterwards.
+# dmt_only is refused up front (app.cfg dmt_unsupported: under the DMT runtime clamd accepts each
+# connection only when its idle workers' 30 s timed wait expires; apps/clamav/README.md): one
+# line, exit 2, nothing started — from eval and from cluster up.
 # Usage: eval_clamav_test.sh LOCKSTEP
 LOCKSTEP=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +17,17 @@ FILES=32 WARMUP=4
 
 fresh_start
 mkdir -p "$RESULTS"
+for cmd in "eval --modes orig,dmt_only --results $RESULTS" "cluster up --mode dmt_only"; do
+  rc=0
+  # shellcheck disable=SC2086  # $cmd is a fixed list of words
+  err=$("$LOCKSTEP" $cmd --app clamav --config "$CONFIG" 2>&1 >/dev/null) || rc=$?
+  ((rc == 2)) || fail "$cmd exited $rc, expected 2: $err"
+  [[ $(wc -l <<<"$err") == 1 && $err == *"app clamav cannot run under the DMT runtime (mode dmt_only): "*"IdleTimeout"* ]] ||
+    fail "$cmd: expected the one-line dmt_unsupported refusal, got: $err"
+done
+[[ -z $(ls -A "$RESULTS") ]] || fail "the refused eval left results: $(ls "$RESULTS")"
+"$LOCKSTEP" cluster status --config "$CONFIG" | grep -q ': down' || fail "the refused cluster up left something up"
+
 out=$("$LOCKSTEP" eval --app clamav --modes orig,proxy_only --rounds 1 --requests $FILES --concurrency 4 \
   --warmup $WARMUP --json --config "$CONFIG" --results "$RESULTS" --tag t) || fail "eval failed: $out"
 echo "$out"
