@@ -6,6 +6,7 @@
 // compute the same deadlines on every run.
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <dlfcn.h>
 
 #include <cerrno>
 #include <climits>
@@ -200,12 +201,45 @@ LOCKSTEP_DMT_EXPORT time_t time(time_t* out) {
   return s;
 }
 
+namespace {
+
+// The system call itself, for the moment before libc's syscall() is resolved.
+long raw_syscall6(long nr, const long* a) {
+#if defined(__x86_64__)
+  long ret;
+  register long r10 __asm__("r10") = a[3];
+  register long r8 __asm__("r8") = a[4];
+  register long r9 __asm__("r9") = a[5];
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(nr), "D"(a[0]), "S"(a[1]), "d"(a[2]), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  if (ret < 0 && ret > -4096) {
+    errno = static_cast<int>(-ret);
+    return -1;
+  }
+  return ret;
+#else
+  using fn = long (*)(long, ...);
+  auto f = reinterpret_cast<fn>(dlsym(RTLD_NEXT, "syscall"));
+  if (!f) fatal("syscall", "called before the runtime resolved libc's syscall()");
+  return f(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+#endif
+}
+
+}  // namespace
+
 LOCKSTEP_DMT_EXPORT long syscall(long nr, ...) {
+  // Other libraries' constructors may call syscall() before ours ran (mariadbd: libnuma's
+  // numa_init -> numa_sched_getaffinity): resolve the real functions first.
+  ensure_init();
   va_list ap;
   va_start(ap, nr);
   long a[6];
   for (long& x : a) x = va_arg(ap, long);
   va_end(ap);
+  // Still unresolved only while our own start-up is running (a call made from inside dlsym).
+  if (!real.syscall) return raw_syscall6(nr, a);
   if (nr == SYS_futex) {
     if (Thread* t = current_scheduled()) return futex_op(t, a);
     long rc = real.syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

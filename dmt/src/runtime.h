@@ -140,6 +140,12 @@ struct Global {
   // for (0: none), so that an arrival ending it early still moves logical time on.
   int64_t idle_since_ns = 0;
   uint64_t idle_deadline = 0;
+  // The idle helper: a thread outside scheduling that waits out an idle period's timer for a
+  // thread that cannot (one entering a blocking call or exiting). seq is its futex word.
+  std::atomic<uint32_t> helper_seq{0};
+  uint32_t helper_epoch = 0;      // guarded by lock
+  uint64_t helper_deadline = 0;   // guarded by lock
+  bool helper_started = false;    // guarded by lock
   std::atomic<int> external{0};         // threads inside blocking calls or nondet regions
   std::atomic<int> unscheduled{0};      // live threads detached from scheduling
   static constexpr uint32_t kKickSlots = 256;

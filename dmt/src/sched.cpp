@@ -1,6 +1,7 @@
 // The turn: run queue, hand-off, wait queues, logical timers and the idle mechanism.
 #include <cerrno>
 #include <climits>
+#include <csignal>
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -191,8 +192,61 @@ void wait_for_turn(Thread* t) {
 
 void idle_wait(uint32_t epoch, uint64_t deadline);
 
-// The holder gives up the turn and the run queue is empty. Caller holds nothing.
-void go_idle() {
+void* idle_helper_main(void*) {
+  // Signals are for the program's threads: one delivered here would run a handler on a thread
+  // the program does not know, and end idle waits early for no reason.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  uint32_t seen = 0;
+  for (;;) {
+    const uint32_t seq = g.helper_seq.load(std::memory_order_acquire);
+    if (seq == seen) {
+      futex_wait(&g.helper_seq, seq, nullptr);
+      continue;
+    }
+    seen = seq;
+    g.lock.lock();
+    const uint32_t epoch = g.helper_epoch;
+    const uint64_t deadline = g.helper_deadline;
+    g.lock.unlock();
+    idle_wait(epoch, deadline);
+  }
+  return nullptr;
+}
+
+// Caller holds g.lock: the helper waits for the current idle period's timer. Returns true if the
+// helper thread must be started (by the caller, after unlocking).
+bool hand_idle_to_helper_locked(uint32_t epoch, uint64_t deadline) {
+  g.helper_epoch = epoch;
+  g.helper_deadline = deadline;
+  g.helper_seq.fetch_add(1, std::memory_order_release);
+  if (g.helper_started) return false;
+  g.helper_started = true;
+  return true;
+}
+
+void wake_idle_helper(bool start) {
+  if (start) {
+    pthread_t tid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    if (real.pthread_create(&tid, &attr, idle_helper_main, nullptr) != 0)
+      fatal("pthread_create", "cannot start the idle helper thread");
+    pthread_attr_destroy(&attr);
+  } else {
+    futex_wake(&g.helper_seq, 1);
+  }
+}
+
+// The holder gives up the turn and the run queue is empty. Caller holds nothing. CALLER_WAITS is
+// false when the caller will not wait for the turn next (it enters a blocking call or exits): it
+// must not spend the idle period waiting for a timer — the thread entering accept() would
+// otherwise reach accept() only when, say, another thread's 30 s timed wait expires — so the
+// idle helper thread waits instead.
+void go_idle(bool caller_waits) {
   g.lock.lock();
   drain_arrivals_locked();
   if (g.kicks_pending.load(std::memory_order_relaxed)) drain_kicks_locked();
@@ -224,6 +278,12 @@ void go_idle() {
       real.clock_gettime(CLOCK_MONOTONIC, &now);
       g.idle_since_ns = now.tv_sec * 1000000000ll + now.tv_nsec;
       g.idle_deadline = deadline;
+    }
+    if (!caller_waits) {
+      const bool start = hand_idle_to_helper_locked(epoch, deadline);
+      g.lock.unlock();
+      wake_idle_helper(start);
+      return;
     }
     g.lock.unlock();
     idle_wait(epoch, deadline);
@@ -285,7 +345,7 @@ void idle_wait(uint32_t epoch, uint64_t deadline) {
 }
 
 // The holder has finished its turn (already rotated or removed from the run queue).
-void schedule_next() {
+void schedule_next(bool caller_waits = true) {
   g.clock.fetch_add(1, std::memory_order_relaxed);
   if (g.arrivals_pending.load(std::memory_order_acquire) || g.kicks_pending.load(std::memory_order_acquire)) {
     g.lock.lock();
@@ -297,7 +357,7 @@ void schedule_next() {
   if (g.rq_head) {
     give_turn(g.rq_head);
   } else {
-    go_idle();
+    go_idle(caller_waits);
   }
 }
 
@@ -435,7 +495,7 @@ bool ext_begin(Thread* t, Op op, Kind kind, uint64_t id) {
   g.external.fetch_add(1);
   t->depth = 0;
   const int saved_errno = errno;
-  schedule_next();
+  schedule_next(false);
   errno = saved_errno;
   return true;
 }
@@ -521,7 +581,7 @@ void thread_leaves(Thread* t, Op op, bool exiting) {
     g.unscheduled.fetch_add(1);
   }
   t->depth = 0;
-  schedule_next();
+  schedule_next(false);
 }
 
 void kick(const void* addr) {
@@ -625,6 +685,8 @@ void reinit_after_fork(Thread* t) {
   g.kick_overflow = false;
   g.kicks_pending.store(false);
   g.watchdog_started = false;
+  g.helper_started = false;  // the helper thread does not exist in the child
+  g.helper_seq.store(0);
   spinners.store(0);
 }
 

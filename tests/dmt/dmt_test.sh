@@ -14,6 +14,8 @@
 #   dmt_test.sh cli --lib LIB --lockstep BIN -- PROGRAM
 #       `lockstep dmt run` runs PROGRAM with a trace and a report, passes exit codes through,
 #       rejects bad options with exit 2; the hand-off probe prints a latency.
+#   dmt_test.sh block-beside-timer --lib LIB -- PROGRAM
+#       PROGRAM blocks in read() while another thread has a 30 s timed wait: it must finish fast.
 #   dmt_test.sh deadlock --lib LIB -- PROGRAM
 #       PROGRAM deadlocks under LIB: the runtime must abort (not hang) and print the trace tail;
 #       with LOCKSTEP_DMT_LOG=FILE that report goes to FILE and not to stderr.
@@ -161,6 +163,19 @@ deadlock)
   ! grep -q "lockstep-dmt" "$tmp/err2" || die "runtime messages went to stderr despite LOCKSTEP_DMT_LOG: $(cat "$tmp/err2")"
   echo "deadlock report written to LOCKSTEP_DMT_LOG"
   ;;
-*) die "usage: dmt_test.sh determinism|server|deadlock ..." ;;
+block-beside-timer)
+  # Default idle rule and LOCKSTEP_DMT_IDLE=real: the read must start at once, not after the
+  # other thread's 30 s timeout.
+  for idle in jump real; do
+    out=$( (sleep 0.3; echo x) | LOCKSTEP_DMT_IDLE=$idle timeout 20 env LD_PRELOAD="$lib" "$@")
+    rc=$?
+    [ $rc -eq 0 ] || die "LOCKSTEP_DMT_IDLE=$idle: exit $rc ($out)"
+    secs=$(echo "$out" | sed -n 's/^ok \([0-9.]*\) s$/\1/p')
+    [ -n "$secs" ] || die "LOCKSTEP_DMT_IDLE=$idle: printed: $out"
+    awk -v s="$secs" 'BEGIN { exit !(s < 10) }' || die "LOCKSTEP_DMT_IDLE=$idle: took $secs s: the blocking call waited for the timer"
+    echo "LOCKSTEP_DMT_IDLE=$idle: $out"
+  done
+  ;;
+*) die "usage: dmt_test.sh determinism|server|deadlock|block-beside-timer ..." ;;
 esac
 exit 0
