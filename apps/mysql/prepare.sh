@@ -150,4 +150,7 @@ chown mysql:mysql "$data"/run "$data"/tmp
 chmod 755 "$data"
 cp -a "$cache/db" "$data/db"
 write_cnf "$data/my.cnf" "$data" serve "$host" "$port"
+# A parent folder closed to others (umask 077) would only show up as a server that does not start.
+runuser -u mysql -- test -w "$data/db" -a -w "$data/run" ||
+  { echo "prepare.sh: user mysql cannot write $data/db (a parent folder closed to others?)" >&2; exit 1; }
 echo "prepare.sh: $data/db copied from $cache ($(du -sh "$data/db" | cut -f1))"
