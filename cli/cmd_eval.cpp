@@ -74,12 +74,15 @@ class LocalCluster : public hv::ClusterControl {
     return services.front();  // replica 1 (orig has only that one)
   }
 
-  std::optional<std::map<int, int64_t>> divergences(const std::string& mode) override {
+  std::optional<std::map<int, int64_t>> divergences(const std::string& /*mode*/) override {
     std::map<int, int64_t> out;
-    if (mode == "orig") return out;  // no nodes, no digests
     cl::ClusterStatus st = cl::cluster_status(spec_.name, [this](const std::string& host, int id) {
       return node_status(host, id);
     });
+    // Modes without lockstep nodes (orig, dmt_only) compare nothing: no divergences, not unknown.
+    const bool nodes = std::any_of(st.replicas.begin(), st.replicas.end(),
+                                   [](const cl::ReplicaStatus& r) { return r.node_pid > 0; });
+    if (!nodes) return out;
     for (const auto& r : st.replicas) {
       auto it = r.node.find("divergences");
       if (it == r.node.end()) continue;
