@@ -331,10 +331,13 @@ void run(const EvalArgs& a, CLI::App& root) {
 
 const bool registered = add_command([](CLI::App& root) {
   auto args = std::make_shared<EvalArgs>();
-  CLI::App* cmd = root.add_subcommand("eval", "Compare modes of an app on the local cluster (throughput, latency, failures, divergences)");
+  CLI::App* cmd = root.add_subcommand("eval", "Compare modes of one or several apps on the local cluster (throughput, latency, failures, divergences, charts)");
   cmd->add_option("--app,-a", args->app, "app folder name(s) under the apps directory, comma-separated (apache,mysql)");
   cmd->add_flag("--all", args->all, "every app of the apps directory except test fixtures (echo-mt), in name order");
-  cmd->add_option("--modes,-m", args->modes, "comma-separated: orig, proxy_only, ...")->capture_default_str();
+  std::string mode_names;
+  for (const auto& m : hv::known_modes())
+    if (m.available) mode_names += std::string(mode_names.empty() ? "" : ", ") + m.name;
+  cmd->add_option("--modes,-m", args->modes, "comma-separated: " + mode_names)->capture_default_str();
   cmd->add_option("--rounds,-r", args->rounds, "client runs per mode")->capture_default_str();
   cmd->add_option("--config,-c", args->config, "cluster config (libconfig)")->capture_default_str();
   cmd->add_flag("--json", args->json,
