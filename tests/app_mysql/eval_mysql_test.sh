@@ -2,13 +2,13 @@
 # apps/mysql in a fast configuration (4 tables x 2,000 rows, 300 transactions per round):
 #  1. prepare.sh builds the database once into a cache and copies it: two replicas' data
 #     directories are byte-identical, and the second copy does not rebuild;
-#  2. `lockstep eval --app mysql --modes MODES --rounds 1 --json` completes with 0 failed for
-#     both workloads' default (oltp_read_write); results.csv and summary.md hold throughput and
-#     p95_ms of every mode; proxy_only reports its divergences (the handshake's random salt makes
-#     every connection's replies differ, so there must be some: they are counted, not hidden);
-#  3. dmt_only: while apps/mysql/app.cfg declares dmt_unsupported, `cluster up` and `eval` refuse
+#  2. dmt_only: while apps/mysql/app.cfg declares dmt_unsupported, `cluster up` and `eval` refuse
 #     it with one line naming the reason (exit 2, nothing created); without that declaration
 #     MODES must include dmt_only, which then has to pass like the others;
+#  3. `lockstep eval --app mysql --modes MODES --rounds 1 --json` completes with 0 failed with
+#     the default workload (oltp_read_write); results.csv and summary.md hold throughput and
+#     p95_ms of every mode; proxy_only reports its divergences (the handshake's random salt makes
+#     every connection's replies differ, so there must be some: they are counted, not hidden);
 #  4. the cluster is down afterwards.
 # Usage: eval_mysql_test.sh LOCKSTEP [MODES]   (MODES default orig,proxy_only)
 LOCKSTEP=$1
@@ -19,6 +19,8 @@ source "$(dirname "$0")/../eval_harness/lib.sh"
 RESULTS=$(mktemp -d /tmp/lockstep-mysql-results.XXXXXX)
 trap 'rm -rf "$RESULTS"; cleanup' EXIT
 
+# The eval uses the same apps/ as the prepare steps, whichever tree the binary was built from.
+export LOCKSTEP_APPS_DIR=${APP_DIR%/mysql}
 export LOCKSTEP_MYSQL_TABLES=4 LOCKSTEP_MYSQL_TABLE_SIZE=2000
 # A private cache, so the build is exercised; it lives in DATA_DIR and goes with it.
 export LOCKSTEP_MYSQL_CACHE=$DATA_DIR/cache
@@ -38,7 +40,7 @@ rc=0
 err=$(LOCKSTEP_MYSQL_TABLE_SIZE=0 "$APP_DIR/prepare.sh" "$DATA_DIR/copy3" 10.80.20.1 9001 2>&1) || rc=$?
 ((rc == 2)) && [[ $err == *LOCKSTEP_MYSQL_TABLE_SIZE* ]] || fail "bad size: exit $rc: $err"
 
-# 3. dmt_only refused up front while app.cfg says why (checked first: it is quick).
+# 2. dmt_only refused up front while app.cfg says why.
 reason=$(sed -n 's/^dmt_unsupported = "\(.*\)";$/\1/p' "$APP_DIR/app.cfg")
 if [[ -n $reason ]]; then
   [[ ,$MODES, != *,dmt_only,* ]] || fail "MODES has dmt_only but app.cfg declares dmt_unsupported"
@@ -55,7 +57,7 @@ else
   [[ ,$MODES, == *,dmt_only,* ]] || fail "app.cfg declares no dmt_unsupported: run this test with dmt_only in MODES"
 fi
 
-# 2. The eval.
+# 3. The eval.
 out=$("$LOCKSTEP" eval --app mysql --modes "$MODES" --rounds 1 --requests 300 --json \
   --config "$CONFIG" --results "$RESULTS" --tag t) || fail "eval failed: $out"
 echo "$out"
