@@ -145,6 +145,11 @@ void do_init() {
 }
 
 void* watchdog_main(void*) {
+  // Signals are for the program's threads (a program that sigwaits in one thread blocks them in
+  // all of its own; this thread must not take them either).
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   uint64_t last_clock = UINT64_MAX;
   bool reported = false;
   for (;;) {
@@ -201,7 +206,12 @@ void start_watchdog() {
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_attr_setstacksize(&attr, 64 * 1024);
+  // Created with every signal blocked, so none lands on it before it blocks them itself.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   real.pthread_create(&tid, &attr, watchdog_main, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
 }
 

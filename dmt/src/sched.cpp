@@ -233,8 +233,12 @@ void wake_idle_helper(bool start) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 64 * 1024);
-    if (real.pthread_create(&tid, &attr, idle_helper_main, nullptr) != 0)
-      fatal("pthread_create", "cannot start the idle helper thread");
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    const int rc = real.pthread_create(&tid, &attr, idle_helper_main, nullptr);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (rc != 0) fatal("pthread_create", "cannot start the idle helper thread");
     pthread_attr_destroy(&attr);
   } else {
     futex_wake(&g.helper_seq, 1);
