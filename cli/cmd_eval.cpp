@@ -241,12 +241,19 @@ void run(const EvalArgs& a, CLI::App& root) {
 
   // Bad input first, before anything is created: apps, modes, workloads, config.
   const std::vector<std::string> names = hv::select_apps(cl::list_apps(a.apps_dir), a.all, a.app);
-  const bool several = a.all || names.size() > 1;
   std::vector<std::string> modes = hv::parse_modes(a.modes);
   hv::WorkloadChoice workloads(a.workload, names);
+  const bool several = a.all || names.size() > 1 || workloads.for_app(names.front()).size() > 1;
   cl::ClusterSpec spec = cl::load_cluster_spec(a.config);
   std::vector<hv::PlannedApp> plan;
-  for (const auto& name : names) plan.push_back(plan_app(a, name, workloads.for_app(name), modes, several));
+  for (const auto& name : names) {
+    const std::vector<std::string> wanted = workloads.for_app(name);
+    for (const auto& w : wanted) {
+      plan.push_back(plan_app(a, name, w, modes, several));
+      // Several workloads of one app: each entry is named APP-WORKLOAD (table, CSV, files).
+      if (wanted.size() > 1) plan.back().options.label = name + "-" + plan.back().options.workload;
+    }
+  }
 
   cl::UpOptions base;
   base.apps_dir = a.apps_dir;

@@ -151,7 +151,7 @@ std::string chart_data(const SuiteReport& s, const std::string& metric) {
   bool any = false;
   const auto cells = cells_of(s, modes, metric);
   for (size_t a = 0; a < s.apps.size(); ++a) {
-    out += token(s.apps[a].app);
+    out += token(s.apps[a].name());
     for (const auto& c : cells[a]) {
       any = any || c.ratio.has_value();
       out += c.ratio ? fmt::format(" {:.4f}", *c.ratio) : std::string(" -");

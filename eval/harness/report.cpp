@@ -114,6 +114,8 @@ bool EvalReport::ok() const {
   return !modes.empty() && std::all_of(modes.begin(), modes.end(), [](const ModeRecord& m) { return m.ok; });
 }
 
+const std::string& EvalReport::name() const { return label.empty() ? app : label; }
+
 const ModeRecord* EvalReport::mode(const std::string& name) const {
   for (const auto& m : modes)
     if (m.mode == name) return &m;
@@ -153,7 +155,7 @@ std::optional<double> failed_total(const ModeRecord& m) {
 std::string render_table(const EvalReport& r) {
   const bool p99 = has_metric(r, "p99_ms"), p95 = has_metric(r, "p95_ms");
   const std::string unit = r.unit("throughput").empty() ? "throughput" : r.unit("throughput");
-  std::string out = fmt::format("{} / {}: {} requests, concurrency {}, {} round(s), medians\n", r.app, r.workload,
+  std::string out = fmt::format("{} / {}: {} requests, concurrency {}, {} round(s), medians\n", r.name(), r.workload,
                                 r.requests, r.concurrency, r.rounds);
   out += fmt::format("{:<12} {:>12} {:>10}", "mode", unit, "latency ms");
   if (p99) out += fmt::format(" {:>8}", "p99 ms");
@@ -168,13 +170,14 @@ std::string render_table(const EvalReport& r) {
                        percent(ratio_to_orig(r, m, "throughput")), times(ratio_to_orig(r, m, "latency_ms")));
   }
   for (const auto& m : r.modes)
-    if (!m.ok) out += fmt::format("FAILED {} {}: {}\n", r.app, m.mode, failure_text(m));
+    if (!m.ok) out += fmt::format("FAILED {} {}: {}\n", r.name(), m.mode, failure_text(m));
   return out;
 }
 
 nlohmann::json render_json(const EvalReport& r) {
   nlohmann::json j;
   j["app"] = r.app;
+  if (!r.label.empty()) j["label"] = r.label;
   j["workload"] = r.workload;
   j["requests"] = r.requests;
   j["concurrency"] = r.concurrency;
@@ -228,15 +231,15 @@ std::string csv_rows(const EvalReport& r) {
       for (const auto& name : r.metric_order) {
         auto it = rr.metrics.find(name);
         if (it == rr.metrics.end()) continue;
-        out += fmt::format("{},{},{},{},{}\n", r.app, m.mode, rr.round, name, it->second);
+        out += fmt::format("{},{},{},{},{}\n", r.name(), m.mode, rr.round, name, it->second);
       }
-      out += fmt::format("{},{},{},ok,{}\n", r.app, m.mode, rr.round, rr.ok ? 1 : 0);
+      out += fmt::format("{},{},{},ok,{}\n", r.name(), m.mode, rr.round, rr.ok ? 1 : 0);
     }
     // Every mode has this row, so one that failed before its first round is still in the CSV.
-    out += fmt::format("{},{},all,ok,{}\n", r.app, m.mode, m.ok ? 1 : 0);
-    if (auto d = m.divergence_total()) out += fmt::format("{},{},all,divergences,{}\n", r.app, m.mode, *d);
+    out += fmt::format("{},{},all,ok,{}\n", r.name(), m.mode, m.ok ? 1 : 0);
+    if (auto d = m.divergence_total()) out += fmt::format("{},{},all,divergences,{}\n", r.name(), m.mode, *d);
     if (m.divergences)
-      for (const auto& [id, n] : *m.divergences) out += fmt::format("{},{},all,divergences_r{},{}\n", r.app, m.mode, id, n);
+      for (const auto& [id, n] : *m.divergences) out += fmt::format("{},{},all,divergences_r{},{}\n", r.name(), m.mode, id, n);
   }
   return out;
 }
@@ -248,7 +251,7 @@ std::string render_csv(const EvalReport& r) { return kCsvHeader + csv_rows(r); }
 std::string render_summary(const EvalReport& r) {
   const bool p99 = has_metric(r, "p99_ms"), p95 = has_metric(r, "p95_ms");
   const std::string unit = r.unit("throughput");
-  std::string out = fmt::format("## {} (workload {})\n\n", r.app, r.workload);
+  std::string out = fmt::format("## {} (workload {})\n\n", r.name(), r.workload);
   out += fmt::format("{} requests per round, concurrency {}, {} round(s).\n\n", r.requests, r.concurrency, r.rounds);
   out += fmt::format("| mode | throughput{} | spread | latency ms | spread |{}{} failed | divergences | vs orig | "
                      "latency vs orig |\n",
@@ -294,12 +297,14 @@ std::string render_table(const SuiteReport& s) {
   if (s.apps.size() == 1) {
     out = render_table(s.apps.front());
   } else {
-    out = fmt::format("{:<10} {:<11} {:>11} {:<8} {:>10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8}\n", "app", "mode",
+    size_t w = 10;  // the app column fits the longest name (APP-WORKLOAD labels)
+    for (const auto& r : s.apps) w = std::max(w, r.name().size());
+    out = fmt::format("{:<{}} {:<11} {:>11} {:<8} {:>10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8}\n", "app", w, "mode",
                       "throughput", "unit", "latency ms", "p99 ms", "p95 ms", "failed", "divergences", "vs orig",
                       "lat ratio");
     for (const auto& r : s.apps) {
       for (const auto& m : r.modes) {
-        out += fmt::format("{:<10} {:<11} {:>11} {:<8} {:>10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8}\n", r.app, m.mode,
+        out += fmt::format("{:<{}} {:<11} {:>11} {:<8} {:>10} {:>7} {:>7} {:>7} {:>11} {:>8} {:>8}\n", r.name(), w, m.mode,
                            m.ok ? num(m.median("throughput")) : "FAILED", r.unit("throughput"),
                            num(m.median("latency_ms"), 2), num(m.median("p99_ms"), 0), num(m.median("p95_ms"), 0),
                            num(failed_total(m), 0), divergence_text(m), percent(ratio_to_orig(r, m, "throughput")),
@@ -308,7 +313,7 @@ std::string render_table(const SuiteReport& s) {
     }
     for (const auto& r : s.apps)
       for (const auto& m : r.modes)
-        if (!m.ok) out += fmt::format("FAILED {} {}: {}\n", r.app, m.mode, failure_text(m));
+        if (!m.ok) out += fmt::format("FAILED {} {}: {}\n", r.name(), m.mode, failure_text(m));
   }
   if (!s.results_dir.empty()) out += "results: " + s.results_dir + "\n";
   return out;
@@ -334,7 +339,7 @@ std::string render_overview(const SuiteReport& s) {
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : s.apps) {
     for (const auto& m : r.modes) {
-      out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.app,
+      out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.name(),
                          r.workload, m.mode, num(m.median("throughput")), r.unit("throughput"),
                          spread(m, "throughput", 1), num(m.median("latency_ms"), 2), spread(m, "latency_ms", 2),
                          num(m.median("p99_ms"), 0),
@@ -348,7 +353,7 @@ std::string render_overview(const SuiteReport& s) {
 
 std::string render_summary(const SuiteReport& s) {
   std::string names;
-  for (const auto& r : s.apps) names += (names.empty() ? "" : ", ") + r.app;
+  for (const auto& r : s.apps) names += (names.empty() ? "" : ", ") + r.name();
   std::string out = fmt::format("# lockstep eval: {}\n\n", names);
   for (const auto& [k, v] : s.settings) out += fmt::format("- {}: {}\n", k, v);
   if (!s.settings.empty()) out += "\n";

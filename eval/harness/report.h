@@ -42,6 +42,9 @@ struct ModeRecord {
 
 struct EvalReport {
   std::string app;
+  // Set when one run measures several workloads of the app: "APP-WORKLOAD", the name in the
+  // table, CSV (app column), charts and raw file names.
+  std::string label;
   std::string workload;
   int requests = 0;
   int concurrency = 0;
@@ -52,6 +55,7 @@ struct EvalReport {
   std::vector<std::string> metric_order;  // the app's metrics, in its order (CSV and table)
   std::map<std::string, std::string> units;  // metric -> unit from app.cfg
   bool ok() const;
+  const std::string& name() const;  // label, else app
   const ModeRecord* mode(const std::string& name) const;
   std::string unit(const std::string& metric) const;  // "" when unknown
 };

@@ -84,6 +84,7 @@ ClientRun run_client(std::vector<std::string> argv, const std::filesystem::path&
 EvalReport empty_report(const RunOptions& o) {
   EvalReport report;
   report.app = o.app;
+  report.label = o.label;
   report.workload = o.workload;
   report.requests = o.requests;
   report.concurrency = o.concurrency;
@@ -111,7 +112,7 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
                     std::ostream& progress_out) {
   Progress progress(progress_out, 1, static_cast<int>(o.modes.size()), o.rounds);
   EvalReport report = run_eval(cluster, o, parser, signals, progress);
-  progress.say(o.app, "all", fmt::format("done in {:.1f}s", progress.elapsed()));
+  progress.say(o.name(), "all", fmt::format("done in {:.1f}s", progress.elapsed()));
   return report;
 }
 
@@ -123,8 +124,8 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
     report.units[rule.name] = rule.unit;
   }
   const std::string throughput_unit = report.units.count("throughput") ? report.units.at("throughput") : "";
-  progress.app_started(o.app);
-  auto say = [&](const std::string& mode, const std::string& what) { progress.say(o.app, mode, what); };
+  progress.app_started(o.name());
+  auto say = [&](const std::string& mode, const std::string& what) { progress.say(o.name(), mode, what); };
 
   for (const auto& mode : o.modes) {
     ModeRecord rec;
@@ -155,7 +156,7 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
 
       bool ok = true;
       if (o.warmup_requests > 0) {
-        const auto log = o.results_dir / fmt::format("{}-{}-warmup.txt", o.app, mode);
+        const auto log = o.results_dir / fmt::format("{}-{}-warmup.txt", o.name(), mode);
         say(mode, fmt::format("warm-up ({} requests against {})", o.warmup_requests, rec.target));
         ClientRun w = run_client(o.client_argv(rec.target, o.warmup_requests), log, o.client_timeout, signals,
                                  o.progress_interval, [&](double s) {
@@ -171,7 +172,7 @@ EvalReport run_eval(ClusterControl& cluster, const RunOptions& o, const OutputPa
       for (int round = 1; ok && round <= o.rounds; ++round) {
         RoundRecord rr;
         rr.round = round;
-        const auto log = o.results_dir / fmt::format("{}-{}-round{}.txt", o.app, mode, round);
+        const auto log = o.results_dir / fmt::format("{}-{}-round{}.txt", o.name(), mode, round);
         rr.log = log.string();
         say(mode, fmt::format("round {}/{} ({} requests, concurrency {}, against {}; {})", round, o.rounds,
                               o.requests, o.concurrency, rec.target, progress.position()));
@@ -236,8 +237,8 @@ SuiteReport run_suite(const std::vector<PlannedApp>& plan, const ClusterFactory&
       continue;
     }
     if (!app.parser) {
-      progress.app_skipped(app.options.app);
-      progress.say(app.options.app, "all", "FAILED, not run: " + app.error);
+      progress.app_skipped(app.options.name());
+      progress.say(app.options.name(), "all", "FAILED, not run: " + app.error);
       suite.apps.push_back(failed_report(app.options, app.error, app.log));
       continue;
     }

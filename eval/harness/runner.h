@@ -40,6 +40,7 @@ class ClusterControl {
 
 struct RunOptions {
   std::string app;
+  std::string label;  // "APP-WORKLOAD" when the run has several workloads of APP (EvalReport::label)
   std::string workload;
   std::vector<std::string> modes;
   int rounds = 3;
@@ -47,6 +48,7 @@ struct RunOptions {
   int concurrency = 0;
   int warmup_requests = 0;  // 0: no warm-up
   std::chrono::seconds client_timeout{600};
+  const std::string& name() const { return label.empty() ? app : label; }
   // A progress line every this long while a client runs (0: none).
   std::chrono::milliseconds progress_interval{60000};
   std::filesystem::path results_dir;  // exists; raw client output goes here

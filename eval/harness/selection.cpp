@@ -67,22 +67,24 @@ WorkloadChoice::WorkloadChoice(const std::string& spec, const std::vector<std::s
     if (item.empty()) throw UsageError("--workload: empty item in '" + spec + "'");
     const auto colon = item.find(':');
     if (colon == std::string::npos) {
-      if (!for_all_.empty()) throw UsageError("--workload: two workloads for every app ('" + for_all_ + "', '" + item +
-                                              "'); use APP:NAME for one app");
-      for_all_ = item;
+      if (contains(for_all_, item)) throw UsageError("--workload: " + item + " given twice");
+      for_all_.push_back(item);
       continue;
     }
     const std::string app = trim(item.substr(0, colon)), name = trim(item.substr(colon + 1));
     if (app.empty() || name.empty()) throw UsageError("--workload: '" + item + "' is not APP:NAME");
     if (!contains(apps, app)) throw UsageError("--workload " + item + ": app " + app + " is not part of this run");
-    if (per_app_.count(app)) throw UsageError("--workload: app " + app + " given twice");
-    per_app_[app] = name;
+    auto& mine = per_app_[app];
+    if (contains(mine, name)) throw UsageError("--workload: " + item + " given twice");
+    mine.push_back(name);
   }
 }
 
-std::string WorkloadChoice::for_app(const std::string& app) const {
+std::vector<std::string> WorkloadChoice::for_app(const std::string& app) const {
   auto it = per_app_.find(app);
-  return it != per_app_.end() ? it->second : for_all_;
+  if (it != per_app_.end()) return it->second;
+  if (!for_all_.empty()) return for_all_;
+  return {""};
 }
 
 }  // namespace lockstep::eval::harness

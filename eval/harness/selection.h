@@ -20,17 +20,19 @@ const std::vector<std::string>& test_only_apps();
 std::vector<std::string> select_apps(const std::vector<std::string>& available, bool all, const std::string& list);
 
 // `--workload`: comma-separated items, "NAME" (every app runs workload NAME) or "APP:NAME" (only
-// APP; wins over a plain NAME). "" = every app its default (first) workload.
+// APP; APP's items replace the plain names for it). Several items may name workloads of the same
+// app (`dyn,static`, `mysql:rw,mysql:ro`): each is measured as its own entry of the run.
+// "" = every app its default (first) workload.
 class WorkloadChoice {
  public:
-  // UsageError for an empty item, two plain names, an app given twice, or an APP not in APPS.
+  // UsageError for an empty item, an item given twice, or an APP not in APPS.
   WorkloadChoice(const std::string& spec, const std::vector<std::string>& apps);
-  // The workload for APP ("" = its default).
-  std::string for_app(const std::string& app) const;
+  // The workloads for APP, in the order given; {""} = its default.
+  std::vector<std::string> for_app(const std::string& app) const;
 
  private:
-  std::string for_all_;
-  std::map<std::string, std::string> per_app_;
+  std::vector<std::string> for_all_;
+  std::map<std::string, std::vector<std::string>> per_app_;
 };
 
 }  // namespace lockstep::eval::harness

@@ -55,16 +55,19 @@ TEST(Selection, ListKeepsItsOrderAndRefusesBadNames) {
   }
 }
 
-TEST(Selection, WorkloadForAllAndPerApp) {
-  const std::vector<std::string> apps = {"apache", "mysql"};
-  WorkloadChoice none("", apps);
-  EXPECT_EQ(none.for_app("apache"), "");
+TEST(Selection, WorkloadsForAllAndPerApp) {
+  using V = std::vector<std::string>;
+  const V apps = {"apache", "mysql"};
+  EXPECT_EQ(WorkloadChoice("", apps).for_app("apache"), V{""});
   WorkloadChoice mixed("static, mysql:ro", apps);
-  EXPECT_EQ(mixed.for_app("apache"), "static");
-  EXPECT_EQ(mixed.for_app("mysql"), "ro");
-  WorkloadChoice one("mysql:rw", apps);
-  EXPECT_EQ(one.for_app("apache"), "");
-  for (const char* bad : {"a,b", "mysql:ro,mysql:rw", "clamav:x", "mysql:", ":ro", "static,"}) {
+  EXPECT_EQ(mixed.for_app("apache"), V{"static"});
+  EXPECT_EQ(mixed.for_app("mysql"), V{"ro"});
+  EXPECT_EQ(WorkloadChoice("mysql:rw", apps).for_app("apache"), V{""});
+  // Several workloads of one app, in the order given.
+  WorkloadChoice both("dyn,static,mysql:rw,mysql:ro", apps);
+  EXPECT_EQ(both.for_app("apache"), (V{"dyn", "static"}));
+  EXPECT_EQ(both.for_app("mysql"), (V{"rw", "ro"}));
+  for (const char* bad : {"a,a", "mysql:ro,mysql:ro", "clamav:x", "mysql:", ":ro", "static,"}) {
     EXPECT_THROW(WorkloadChoice(bad, apps), UsageError) << bad;
   }
 }
@@ -237,6 +240,33 @@ TEST(Suite, EveryAppAndModeIsReportedFailedOnesWithTheirReason) {
   EXPECT_TRUE(render_json(one).is_object());
   one.several = true;  // --all that found one app
   EXPECT_TRUE(render_json(one).is_array());
+}
+
+// Two workloads of one app in one run: each entry goes by its label in files, CSV and table;
+// the JSON keeps the app's name and adds the label.
+TEST(Suite, SeveralWorkloadsOfOneAppAreTheirOwnEntries) {
+  TempDir dir("eval-suite");
+  const fs::path client = write_client(dir.path());
+  std::vector<PlannedApp> plan = {planned("alpha", dir.path(), client), planned("alpha", dir.path(), client)};
+  plan[0].options.label = "alpha-dyn";
+  plan[1].options.label = "alpha-static";
+  int downs = 0;
+  ClusterFactory factory = [&downs](const RunOptions&) { return std::make_unique<FakeCluster>("", &downs); };
+  SignalGuard signals;
+  std::ostringstream progress;
+  Progress p(progress, 2, 2, 2);
+  SuiteReport s = run_suite(plan, factory, signals, p);
+  s.several = true;
+  EXPECT_TRUE(s.ok());
+  EXPECT_TRUE(fs::exists(dir.path() / "alpha-static-proxy_only-round2.txt"));
+  EXPECT_TRUE(has(render_csv(s), "\nalpha-dyn,orig,1,throughput,100\n")) << render_csv(s);
+  EXPECT_TRUE(has(render_csv(s), "\nalpha-static,orig,1,throughput,100\n"));
+  EXPECT_TRUE(has(render_table(s), "alpha-static proxy_only")) << render_table(s);
+  EXPECT_TRUE(has(progress.str(), "alpha-static orig: round 1/2")) << progress.str();
+  EXPECT_EQ(chart_data(s, "throughput"), "app orig proxy_only\nalpha-dyn 1.0000 0.5000\nalpha-static 1.0000 0.5000\n");
+  nlohmann::json j = render_json(s);
+  EXPECT_EQ(j[1]["app"], "alpha");
+  EXPECT_EQ(j[1]["label"], "alpha-static");
 }
 
 TEST(Suite, ProgressNamesAppModeRoundAndEstimatesWhatIsLeft) {
