@@ -69,6 +69,10 @@ Proxy::Proxy(node::Node& node, ProxyOptions options)
                                          evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())));
   }
   evconnlistener_set_error_cb(listener_.get(), &Proxy::on_accept_error);
+  // Accepted sockets inherit TCP_NODELAY from the listener: one setsockopt here instead of one
+  // per client.
+  int one = 1;
+  setsockopt(evconnlistener_get_fd(listener_.get()), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
   flush_event_.reset(event_new(node_.base(), -1, 0, &Proxy::on_flush, this));
   hold_timer_.reset(evtimer_new(node_.base(), &Proxy::on_hold, this));
@@ -109,8 +113,6 @@ Proxy::Client* Proxy::origin_client(const ConnId& id) {
 
 void Proxy::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg) {
   auto* self = static_cast<Proxy*>(arg);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   auto c = std::make_unique<Client>();
   c->owner = self;
   c->id = ConnId{self->self_, self->incarnation_, self->next_counter_++};
