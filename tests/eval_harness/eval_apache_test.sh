@@ -7,7 +7,8 @@ LOCKSTEP=$1
 CONFIG=$(dirname "$0")/eval.cfg DATA_DIR=/tmp/lockstep-test/evhev
 source "$(dirname "$0")/lib.sh"
 RESULTS=$(mktemp -d /tmp/lockstep-evalh-results.XXXXXX)
-trap 'rm -rf "$RESULTS"; cleanup' EXIT
+# The status must reach cleanup (which exits with it), so it is kept across the rm.
+trap 'rc=$?; rm -rf "$RESULTS"; (exit $rc); cleanup' EXIT
 
 expect_usage() {  # expect_usage MESSAGE-PART ARGS...
   local want=$1 rc=0 err

@@ -8,7 +8,8 @@ LOCKSTEP=$1
 CONFIG=$(dirname "$0")/suite.cfg DATA_DIR=/tmp/lockstep-test/evsuite
 source "$(dirname "$0")/lib.sh"
 RESULTS=$(mktemp -d /tmp/lockstep-evalsuite-results.XXXXXX)
-trap 'rm -rf "$RESULTS"; cleanup' EXIT
+# The status must reach cleanup (which exits with it), so it is kept across the rm.
+trap 'rc=$?; rm -rf "$RESULTS"; (exit $rc); cleanup' EXIT
 
 png() { [[ $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "$1 is not a PNG"; }
 
