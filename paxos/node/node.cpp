@@ -22,14 +22,18 @@ uint64_t wall_clock_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// Precise timers: without this flag epoll rounds every wait up to a whole millisecond, which
-// would turn a 200 us batching delay into 1 ms.
+// Plain (millisecond) libevent timers: the batching delay has a MicroTimer of its own.
 event_base* new_event_base() {
-  std::unique_ptr<event_config, decltype(&event_config_free)> cfg(event_config_new(), &event_config_free);
-  event_config_set_flag(cfg.get(), EVENT_BASE_FLAG_PRECISE_TIMER);
-  event_base* base = event_base_new_with_config(cfg.get());
+  event_base* base = event_base_new();
   if (!base) throw std::runtime_error("cannot create the event loop");
   return base;
+}
+
+// The leader's Accepts (it counts itself towards a quorum only once durable) and Forwards
+// (proposals held in memory, a promise of nothing) need not wait for this replica's write; every
+// other message vouches for what this replica has on disk.
+bool leaves_before_write(const paxos::Message& m) {
+  return m.type == paxos::MessageType::Accept || m.type == paxos::MessageType::Forward;
 }
 
 int ticks(uint32_t ms, uint32_t tick_ms) { return std::max(1, static_cast<int>(ms / tick_ms)); }
@@ -91,7 +95,7 @@ Node::Node(ClusterConfig config, paxos::NodeId id)
                                               config_.batching.max_inflight_bytes * 2, flush_list_);
   }
 
-  batch_timer_.reset(evtimer_new(base_.get(), &Node::on_batch_delay, this));
+  batch_timer_ = std::make_unique<MicroTimer>(base_.get(), [this] { on_batch_delay(); });
   tick_timer_.reset(event_new(base_.get(), -1, EV_PERSIST, &Node::on_tick, this));
   timeval tv{static_cast<time_t>(t.tick_ms / 1000), static_cast<suseconds_t>((t.tick_ms % 1000) * 1000)};
   event_add(tick_timer_.get(), &tv);
@@ -126,11 +130,9 @@ void Node::on_signal(evutil_socket_t, short, void* self) { static_cast<Node*>(se
 
 void Node::on_tick(evutil_socket_t, short, void* self) { static_cast<Node*>(self)->replica_->tick(); }
 
-void Node::on_batch_delay(evutil_socket_t, short, void* self) {
-  auto* node = static_cast<Node*>(self);
-  node->batch_timer_armed_ = false;
-  node->batch_released_ = true;
-  node->replica_->hold_batches(false);  // process_ready() after this callback cuts the batch
+void Node::on_batch_delay() {
+  batch_released_ = true;
+  replica_->hold_batches(false);  // process_ready() after this callback cuts the batch
 }
 
 void Node::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* address, int, void* self) {
@@ -194,21 +196,19 @@ void Node::process_ready() {
   uint32_t delay_us = config_.batching.max_batch_delay_us;
   if (batch_released_) {
     batch_released_ = false;  // this pass cuts what waited; the next submission starts a new clock
-  } else if (delay_us > 0 && !batch_timer_armed_ && replica_->batch_waiting()) {
-    timeval tv{static_cast<time_t>(delay_us / 1'000'000), static_cast<suseconds_t>(delay_us % 1'000'000)};
-    evtimer_add(batch_timer_.get(), &tv);
-    batch_timer_armed_ = true;
+  } else if (delay_us > 0 && !batch_timer_->armed() && replica_->batch_waiting()) {
+    batch_timer_->arm(delay_us);
     replica_->hold_batches(true);
   }
   while (replica_->has_ready() && in_flight_.size() < kMaxInFlight) {
     replica_->set_time(wall_clock_ns());
     InFlight job{replica_->take_ready()};
     paxos::Ready& ready = job.ready;
-    // The leader may send its Accepts before its own write completes: it counts itself towards
-    // a quorum only once durable, so its disk and the followers' work in parallel. Every other
-    // message promises something about this replica's disk and waits for the write.
+    // Accepts and Forwards leave before this replica's write completes (so the leader's disk
+    // and the followers' work in parallel, and a follower's submissions do not wait for its
+    // disk); every other message waits for the write.
     for (const auto& m : ready.messages) {
-      if (m.type == paxos::MessageType::Accept) send(m);
+      if (leaves_before_write(m)) send(m);
     }
     answer_committed(ready);
     job.writes = ready.hard_state || ready.truncate_after || !ready.append.empty();
@@ -271,7 +271,7 @@ void Node::answer_committed(const paxos::Ready& ready) {
 
 void Node::finish(paxos::Ready& ready) {
   for (const auto& m : ready.messages) {
-    if (m.type != paxos::MessageType::Accept) send(m);
+    if (!leaves_before_write(m)) send(m);
   }
   if (apply_) {
     for (const paxos::CommittedProposal& c : ready.unique) apply_(c);

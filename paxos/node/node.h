@@ -25,6 +25,7 @@
 #include "common/config.h"
 #include "paxos/core/replica.h"
 #include "paxos/node/libevent_handles.h"
+#include "paxos/node/micro_timer.h"
 #include "paxos/node/stream.h"
 #include "paxos/node/storage_writer.h"
 #include "paxos/storage/log_store.h"
@@ -92,7 +93,7 @@ class Node {
   };
   static void on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* self);
   static void on_tick(evutil_socket_t, short, void* self);
-  static void on_batch_delay(evutil_socket_t, short, void* self);
+  void on_batch_delay();
   static void on_signal(evutil_socket_t, short, void* self);
   // A Ready taken from the core whose write may still be in progress; it is finished (rest of
   // the messages sent, committed proposals applied, core advanced) strictly in order.
@@ -118,8 +119,7 @@ class Node {
   uint64_t writes_done_ = 0;  // completed writes not yet matched to an InFlight
   ListenerPtr listener_;
   EventPtr tick_timer_;
-  EventPtr batch_timer_;      // max_batch_delay_us: how long a partial batch may wait
-  bool batch_timer_armed_ = false;
+  std::unique_ptr<MicroTimer> batch_timer_;  // max_batch_delay_us: how long a partial batch may wait
   bool batch_released_ = false;  // the delay just expired: cut before holding again
   EventPtr sigterm_, sigint_;
   FlushList flush_list_;  // before the streams: they leave it when destroyed
