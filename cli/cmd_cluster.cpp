@@ -84,7 +84,7 @@ const bool registered = add_command([](CLI::App& root) {
   CLI::App* up = cluster.add_subcommand("up", "Create namespaces and cgroups, start the servers, wait until ready");
   add_config_option(*up, *args);
   up->add_option("--app,-a", args->app, "app folder name under the apps directory (e.g. apache, echo-mt)")->required();
-  up->add_option("--mode,-m", args->mode, "orig or proxy_only")->capture_default_str();
+  up->add_option("--mode,-m", args->mode, "orig, proxy_only or dmt_only (joint is refused: not implemented yet)")->capture_default_str();
   up->add_option("--apps-dir", args->apps_dir, "where app folders live ($LOCKSTEP_APPS_DIR)")->capture_default_str();
   up->add_option("--launcher", args->launcher, "auto, lxc or plain")->capture_default_str();
   up->callback([args, root_ptr] {

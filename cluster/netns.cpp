@@ -1,11 +1,17 @@
 #include "cluster/netns.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "cluster/error.h"
 #include "cluster/proc.h"
@@ -25,6 +31,51 @@ std::vector<std::string> list_dir(const char* dir) {
 }
 
 std::string cidr(const std::string& addr, int prefix_len) { return fmt::format("{}/{}", addr, prefix_len); }
+
+// An open file descriptor, closed when it goes out of scope.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  explicit operator bool() const { return fd_ >= 0; }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Turns IPv6 duplicate address detection off in a new namespace, before its interfaces exist (they
+// copy the namespace's `default` settings when created; the kernel skips DAD only if `all` is off
+// too). With DAD on, eth0's link-local address stays tentative for 1-2 s after it comes up and a
+// server binding it (libupnp binds every address of its interface) fails with EADDRNOTAVAIL. The
+// replica is alone on its bridge with a unique address, so there is nothing to detect.
+// /proc/sys/net shows the namespace of the thread that opens it, and setns(CLONE_NEWNET) moves
+// only the calling thread: a short-lived thread joins the namespace and writes the two settings.
+void disable_dad(const std::string& netns) {
+  std::error_code ec;
+  if (!fs::exists("/proc/sys/net/ipv6", ec)) return;  // IPv6 disabled: no link-local addresses either
+  std::string error;
+  std::thread([&netns, &error] {
+    UniqueFd ns(::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns || ::setns(ns.get(), CLONE_NEWNET) != 0) {
+      error = fmt::format("joining {}: {}", netns, std::strerror(errno));
+      return;
+    }
+    for (const char* path : {"/proc/sys/net/ipv6/conf/all/accept_dad", "/proc/sys/net/ipv6/conf/default/accept_dad"}) {
+      UniqueFd f(::open(path, O_WRONLY | O_CLOEXEC));
+      if (!f || ::write(f.get(), "0\n", 2) != 2) {
+        error = fmt::format("{}: {}", path, std::strerror(errno));
+        return;
+      }
+    }
+  }).join();
+  if (!error.empty())
+    throw ClusterError(fmt::format("turning off IPv6 duplicate address detection in {}: {}", netns, error));
+}
 
 }  // namespace
 
@@ -128,6 +179,7 @@ ReplicaNamespace::ReplicaNamespace(std::string netns, std::string veth_host, con
     throw ClusterError(fmt::format("namespace {} already exists (run `lockstep cluster down` first)", netns_));
   run_checked({"ip", "netns", "add", netns_}, "creating namespace " + netns_);
   try {
+    disable_dad(netns_);
     const std::string inner = ClusterNames::veth_inner();
     run_checked({"ip", "link", "add", veth_host_, "type", "veth", "peer", "name", inner, "netns", netns_},
                 "creating veth " + veth_host_);

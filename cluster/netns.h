@@ -32,7 +32,8 @@ class Bridge {
 class ReplicaNamespace {
  public:
   // Creates namespace NETNS, a veth pair VETH_HOST (on BRIDGE) <-> eth0 (inside, HOST/PREFIX_LEN),
-  // and brings up loopback, both ends and the default route via GATEWAY.
+  // and brings up loopback, both ends and the default route via GATEWAY. IPv6 duplicate address
+  // detection is off in the namespace: eth0's link-local address is usable as soon as it is up.
   ReplicaNamespace(std::string netns, std::string veth_host, const std::string& bridge,
                    const std::string& host, int prefix_len, const std::string& gateway);
   ~ReplicaNamespace();

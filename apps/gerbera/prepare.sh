@@ -56,23 +56,6 @@ if [[ ! -d $cache ]]; then
   exec 9>&-
 fi
 
-# libupnp also binds the interface's IPv6 link-local address. Right after `cluster up` created the
-# replica's namespace that address is still tentative (duplicate address detection, 1-2 s) and
-# the bind fails: EADDRNOTAVAIL, "upnp error -203". Until the cluster creates its interfaces
-# without DAD, wait here for the namespace that holds HOST (none on a real machine: no wait).
-wait_for_dad() {
-  local ns deadline=$((SECONDS + 10))
-  for ns in $(ip netns list 2>/dev/null | cut -d' ' -f1); do
-    ip -n "$ns" -4 -o addr show 2>/dev/null | grep -q " inet $host/" || continue
-    while ip -n "$ns" -6 -o addr show tentative | grep -q .; do
-      ((SECONDS < deadline)) || { echo "prepare.sh: IPv6 address of $host still tentative after 10 s (namespace $ns)" >&2; exit 1; }
-      sleep 0.1
-    done
-    return 0
-  done
-}
-wait_for_dad
-
 mkdir -p "$data"
 rm -rf "$data/media"
 # -p keeps the fixed times (Last-Modified).
