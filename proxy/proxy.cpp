@@ -219,10 +219,9 @@ void Proxy::on_client_write(bufferevent* bev, void* arg) {
     self->resume_server_reading(*it->second);
 }
 
-void Proxy::on_client_event(bufferevent* bev, short what, void* arg) {
+void Proxy::on_client_event(bufferevent*, short what, void* arg) {
   auto* c = static_cast<Client*>(arg);
   Proxy* self = c->owner;
-  (void)bev;
   if (c->gone) return;
   // Only writes go through the bufferevent: this is a failed write to the client.
   if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) self->client_gone(*c);

@@ -2,9 +2,10 @@
 // log events, and applies the committed events of every connection to the local server.
 //
 // Origin side (this replica accepted the client): the client's CONNECT, DATA, SHUTDOWN and
-// CLOSE are batched per loop iteration into one proposal (Node::propose). Nothing is written to
-// the server before it is committed: the origin applies its own events from the log like every
-// other replica, and forwards its server's reply bytes to the client.
+// CLOSE are batched per loop iteration into one proposal (Node::propose); a CONNECT waits
+// briefly for the client's first bytes and digests for the next proposal (README "Batching").
+// Nothing is written to the server before it is committed: the origin applies its own events
+// from the log like every other replica, and forwards its server's reply bytes to the client.
 // Apply side (every replica, in log order): CONNECT opens a TCP connection to the local server,
 // DATA writes, SHUTDOWN half-closes, CLOSE closes (after the queued bytes, then waits briefly for
 // the server's last bytes so the final digest covers them). Reply bytes are hashed (xxh3) on
@@ -17,8 +18,8 @@
 #include <xxh3.h>
 
 #include <chrono>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
