@@ -9,10 +9,11 @@
 #     the default workload (oltp_read_write); results.csv and summary.md hold throughput and
 #     p95_ms of every mode; proxy_only reports its divergences (the handshake's random salt makes
 #     every connection's replies differ, so there must be some: they are counted, not hidden);
+#     dmt_only leaves the runtime's report of mariadbd (its threads, the locks it scheduled);
 #  4. the cluster is down afterwards.
-# Usage: eval_mysql_test.sh LOCKSTEP [MODES]   (MODES default orig,proxy_only)
+# Usage: eval_mysql_test.sh LOCKSTEP [MODES]   (MODES default orig,proxy_only,dmt_only)
 LOCKSTEP=$1
-MODES=${2:-orig,proxy_only}
+MODES=${2:-orig,proxy_only,dmt_only}
 CONFIG=$(dirname "$0")/eval.cfg DATA_DIR=/tmp/lockstep-test/myev
 APP_DIR=$(cd "$(dirname "$0")/../../apps/mysql" && pwd)
 source "$(dirname "$0")/../eval_harness/lib.sh"
@@ -81,6 +82,15 @@ done
 if [[ ,$MODES, == *,proxy_only,* ]]; then
   jq -e '.modes.proxy_only.divergences > 0' <<<"$json" >/dev/null ||
     fail "proxy_only saw no divergence although every MariaDB handshake carries its own salt: $json"
+fi
+
+# dmt_only really ran mariadbd under the runtime: its report (written when `down` SIGTERMs the
+# server) names the server's threads and the locks it scheduled.
+if [[ ,$MODES, == *,dmt_only,* ]]; then
+  [[ $MODES == *,dmt_only ]] || fail "put dmt_only last in MODES: the next mode's up wipes its report"
+  report=$DATA_DIR/node-1/dmt/report.json
+  [[ -s $report ]] || fail "dmt_only left no runtime report ($report)"
+  jq -e '.threads > 8 and .ops.mutex_lock > 0' "$report" >/dev/null || fail "runtime report: $(cat "$report")"
 fi
 
 # 4. Nothing left up.
