@@ -169,10 +169,29 @@ void Proxy::apply_data(const Event& e) {
     ++counters_.events_ignored;
     return;
   }
-  if (it->second->first_data_at.time_since_epoch().count() == 0) it->second->first_data_at = Clock::now();
+  ServerConn& srv = *it->second;
+  if (srv.first_data_at.time_since_epoch().count() == 0) srv.first_data_at = Clock::now();
   // The one copy on the apply path: from the committed entry into the socket buffer.
-  // Before the connect completes EV_WRITE is on, so the bytes queue and leave once connected.
-  send_or_queue(it->second->bev.get(), e.data.data(), e.data.size());
+  const char* p = e.data.data();
+  size_t n = e.data.size();
+  bufferevent* bev = srv.bev.get();
+  if (!srv.connected && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+    // A CONNECT usually comes in the same entry. The local server's handshake normally
+    // completes inside connect(), so the bytes can leave now instead of a loop turn later; a
+    // socket still connecting says EAGAIN and they queue for the connect's write event.
+    ssize_t w = ::send(bufferevent_getfd(bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w > 0) {
+      p += w;
+      n -= static_cast<size_t>(w);
+    } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ENOTCONN) {
+      // Refused or reset during the handshake. send() has taken the socket's pending error,
+      // so libevent's connect check would now see none: report it here.
+      server_failed(srv, "connection refused");
+      if (Client* c = origin_client(e.conn)) update_reading(*c);
+      return;
+    }
+  }
+  if (n > 0) send_or_queue(bev, p, n);  // while connecting EV_WRITE is on: they queue
   if (Client* c = origin_client(e.conn)) update_reading(*c);
 }
 
