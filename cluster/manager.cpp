@@ -348,7 +348,8 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
     state.links.push_back(names.veth_host(n.id));
     save_state(names, state);
     namespaces.push_back(std::make_unique<ReplicaNamespace>(rt.netns, names.veth_host(n.id), names.bridge(), n.host,
-                                                            spec.prefix_len, spec.gateway));
+                                                            spec.prefix_len, spec.gateway,
+                                                            std::vector<uint16_t>{n.peer_port, n.proxy_port, n.server_port}));
     if (cpu) {
       cgroups.push_back(std::make_unique<ReplicaCgroup>(*cpu, names, n.id, spec.cpu_quota));
       rt.cgroup_path = cgroups.back()->path();

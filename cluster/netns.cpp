@@ -48,33 +48,45 @@ class UniqueFd {
   int fd_;
 };
 
-// Turns IPv6 duplicate address detection off in a new namespace, before its interfaces exist (they
-// copy the namespace's `default` settings when created; the kernel skips DAD only if `all` is off
-// too). With DAD on, eth0's link-local address stays tentative for 1-2 s after it comes up and a
-// server binding it (libupnp binds every address of its interface) fails with EADDRNOTAVAIL. The
-// replica is alone on its bridge with a unique address, so there is nothing to detect.
+// Kernel settings of a new namespace, written before its interfaces exist (they copy the
+// namespace's `default` settings when created):
+// - IPv6 duplicate address detection off (`all` and `default`; the kernel skips DAD only if both
+//   are off). With DAD on, eth0's link-local address stays tentative for 1-2 s after it comes up
+//   and a server binding it (libupnp binds every address of its interface) fails with
+//   EADDRNOTAVAIL. The replica is alone on its bridge with a unique address: nothing to detect.
+// - The replica's own ports reserved from the ephemeral range: the node starts (and connects to
+//   its peers) before the server binds server_port, and a port like 49152 lies inside Linux's
+//   ephemeral range, so an outgoing connection could otherwise take it first.
 // /proc/sys/net shows the namespace of the thread that opens it, and setns(CLONE_NEWNET) moves
-// only the calling thread: a short-lived thread joins the namespace and writes the two settings.
-void disable_dad(const std::string& netns) {
+// only the calling thread: a short-lived thread joins the namespace and writes the settings.
+void configure_namespace(const std::string& netns, const std::vector<uint16_t>& reserved_ports) {
   std::error_code ec;
-  if (!fs::exists("/proc/sys/net/ipv6", ec)) return;  // IPv6 disabled: no link-local addresses either
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (fs::exists("/proc/sys/net/ipv6", ec)) {  // IPv6 disabled: no link-local addresses either
+    settings.emplace_back("/proc/sys/net/ipv6/conf/all/accept_dad", "0\n");
+    settings.emplace_back("/proc/sys/net/ipv6/conf/default/accept_dad", "0\n");
+  }
+  if (!reserved_ports.empty()) {
+    std::string ports;
+    for (uint16_t port : reserved_ports) ports += (ports.empty() ? "" : ",") + std::to_string(port);
+    settings.emplace_back("/proc/sys/net/ipv4/ip_local_reserved_ports", ports + "\n");
+  }
   std::string error;
-  std::thread([&netns, &error] {
+  std::thread([&netns, &settings, &error] {
     UniqueFd ns(::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns || ::setns(ns.get(), CLONE_NEWNET) != 0) {
       error = fmt::format("joining {}: {}", netns, std::strerror(errno));
       return;
     }
-    for (const char* path : {"/proc/sys/net/ipv6/conf/all/accept_dad", "/proc/sys/net/ipv6/conf/default/accept_dad"}) {
-      UniqueFd f(::open(path, O_WRONLY | O_CLOEXEC));
-      if (!f || ::write(f.get(), "0\n", 2) != 2) {
+    for (const auto& [path, value] : settings) {
+      UniqueFd f(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!f || ::write(f.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
         error = fmt::format("{}: {}", path, std::strerror(errno));
         return;
       }
     }
   }).join();
-  if (!error.empty())
-    throw ClusterError(fmt::format("turning off IPv6 duplicate address detection in {}: {}", netns, error));
+  if (!error.empty()) throw ClusterError(fmt::format("configuring namespace {}: {}", netns, error));
 }
 
 }  // namespace
@@ -173,13 +185,14 @@ Bridge::~Bridge() {
 }
 
 ReplicaNamespace::ReplicaNamespace(std::string netns, std::string veth_host, const std::string& bridge,
-                                   const std::string& host, int prefix_len, const std::string& gateway)
+                                   const std::string& host, int prefix_len, const std::string& gateway,
+                                   const std::vector<uint16_t>& reserved_ports)
     : netns_(std::move(netns)), veth_host_(std::move(veth_host)) {
   if (netns_exists(netns_))
     throw ClusterError(fmt::format("namespace {} already exists (run `lockstep cluster down` first)", netns_));
   run_checked({"ip", "netns", "add", netns_}, "creating namespace " + netns_);
   try {
-    disable_dad(netns_);
+    configure_namespace(netns_, reserved_ports);
     const std::string inner = ClusterNames::veth_inner();
     run_checked({"ip", "link", "add", veth_host_, "type", "veth", "peer", "name", inner, "netns", netns_},
                 "creating veth " + veth_host_);

@@ -34,8 +34,10 @@ class ReplicaNamespace {
   // Creates namespace NETNS, a veth pair VETH_HOST (on BRIDGE) <-> eth0 (inside, HOST/PREFIX_LEN),
   // and brings up loopback, both ends and the default route via GATEWAY. IPv6 duplicate address
   // detection is off in the namespace: eth0's link-local address is usable as soon as it is up.
+  // RESERVED_PORTS (the replica's listening ports) are never handed out as ephemeral ports.
   ReplicaNamespace(std::string netns, std::string veth_host, const std::string& bridge,
-                   const std::string& host, int prefix_len, const std::string& gateway);
+                   const std::string& host, int prefix_len, const std::string& gateway,
+                   const std::vector<uint16_t>& reserved_ports);
   ~ReplicaNamespace();
   ReplicaNamespace(const ReplicaNamespace&) = delete;
   ReplicaNamespace& operator=(const ReplicaNamespace&) = delete;

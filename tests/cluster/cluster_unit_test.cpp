@@ -176,9 +176,15 @@ uint64_t inode_of(const std::string& path) {
 TEST_F(ClusterKernel, NamespacesVethsAndBridgeComeAndGo) {
   {
     Bridge bridge(names_.bridge(), "10.78.4.254", 24);
-    ReplicaNamespace ns1(names_.netns(1), names_.veth_host(1), bridge.name(), "10.78.4.1", 24, "10.78.4.254");
-    ReplicaNamespace ns2(names_.netns(2), names_.veth_host(2), bridge.name(), "10.78.4.2", 24, "10.78.4.254");
+    ReplicaNamespace ns1(names_.netns(1), names_.veth_host(1), bridge.name(), "10.78.4.1", 24, "10.78.4.254",
+                         {7000, 49152});
+    ReplicaNamespace ns2(names_.netns(2), names_.veth_host(2), bridge.name(), "10.78.4.2", 24, "10.78.4.254", {});
     EXPECT_TRUE(netns_exists(names_.netns(1)));
+    // The replica's ports are kept out of the namespace's ephemeral range, and only there.
+    EXPECT_EQ(run_capture({"ip", "netns", "exec", names_.netns(1), "cat", "/proc/sys/net/ipv4/ip_local_reserved_ports"}).output,
+              "7000,49152\n");
+    EXPECT_EQ(run_capture({"ip", "netns", "exec", names_.netns(2), "cat", "/proc/sys/net/ipv4/ip_local_reserved_ports"}).output,
+              "\n");
     EXPECT_TRUE(link_exists(names_.veth_host(2)));
     EXPECT_TRUE(link_exists(names_.bridge()));
     // A second cluster object of the same name is refused, not merged.
@@ -208,7 +214,7 @@ TEST_F(ClusterKernel, NamespacesVethsAndBridgeComeAndGo) {
 TEST_F(ClusterKernel, ReleasedObjectsAreFoundByNameAfterACrash) {
   {
     Bridge bridge(names_.bridge(), "10.78.4.254", 24);
-    ReplicaNamespace ns(names_.netns(3), names_.veth_host(3), bridge.name(), "10.78.4.3", 24, "10.78.4.254");
+    ReplicaNamespace ns(names_.netns(3), names_.veth_host(3), bridge.name(), "10.78.4.3", 24, "10.78.4.254", {});
     ns.release();
     bridge.release();
   }
