@@ -24,7 +24,7 @@ requests_of() { grep -o '"GET /[^"]*" [0-9]*' "$DATA_DIR/node-$1/apache/logs/acc
 wait_logged() {
   local id n=$1
   for id in 1 2 3; do
-    for _ in $(seq 150); do
+    for _ in $(seq 600); do  # up to 60 s: a loaded follower may lag the origin by many seconds
       (($(requests_of "$id" | wc -l) >= n)) && break
       sleep 0.1
     done
