@@ -18,22 +18,9 @@ mkdir -p "$RESULTS"
 out=$("$LOCKSTEP" eval --app civetweb --modes orig,proxy_only,dmt_only --rounds 1 --requests $REQUESTS --warmup 50 \
   --json --config "$CONFIG" --results "$RESULTS" --tag t) || fail "eval failed: $out"
 echo "$out"
-json=$(tail -1 <<<"$out")
+check_eval_output "$out" civetweb dyn orig,proxy_only,dmt_only throughput latency_ms p99_ms failed
+dir=$EVAL_DIR
 for mode in orig proxy_only dmt_only; do
-  jq -e --arg m "$mode" '.app == "civetweb" and .workload == "dyn" and .modes[$m].ok and (.modes[$m].throughput > 0)
-      and (.modes[$m].latency_ms > 0) and (.modes[$m].p99_ms >= 0) and .modes[$m].failed == 0' <<<"$json" >/dev/null ||
-    fail "JSON lacks a good $mode: $json"
-done
-dir=$(jq -r .results_dir <<<"$json")
-[[ -s $dir/summary.md ]] || fail "no summary.md"
-for mode in proxy_only dmt_only; do
-  grep -q "^| $mode | " "$dir/summary.md" || fail "summary.md lacks $mode: $(cat "$dir/summary.md")"
-done
-head -1 "$dir/results.csv" | grep -qx 'app,mode,round,metric,value' || fail "results.csv header"
-for mode in orig proxy_only dmt_only; do
-  for metric in throughput latency_ms p99_ms failed; do
-    grep -q "^civetweb,$mode,1,$metric," "$dir/results.csv" || fail "results.csv lacks $mode $metric"
-  done
   raw=$(cat "$dir/civetweb-$mode-round1.txt")
   ab_clean "$mode" "$raw" $REQUESTS
 done

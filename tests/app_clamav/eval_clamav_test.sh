@@ -19,22 +19,9 @@ mkdir -p "$RESULTS"
 out=$("$LOCKSTEP" eval --app clamav --modes orig,proxy_only,dmt_only --rounds 1 --requests $FILES --concurrency 4 \
   --warmup $WARMUP --json --config "$CONFIG" --results "$RESULTS" --tag t) || fail "eval failed: $out"
 echo "$out"
-json=$(tail -1 <<<"$out")
+check_eval_output "$out" clamav scan orig,proxy_only,dmt_only throughput latency_ms scan_s failed
+dir=$EVAL_DIR
 for mode in orig proxy_only dmt_only; do
-  jq -e --arg m "$mode" '.app == "clamav" and .modes[$m].ok and (.modes[$m].throughput > 0)
-      and (.modes[$m].latency_ms > 0) and .modes[$m].failed == 0' <<<"$json" >/dev/null ||
-    fail "JSON lacks a good $mode: $json"
-done
-dir=$(jq -r .results_dir <<<"$json")
-[[ -s $dir/summary.md ]] || fail "no summary.md"
-for mode in proxy_only dmt_only; do
-  grep -q "^| $mode | " "$dir/summary.md" || fail "summary.md lacks $mode: $(cat "$dir/summary.md")"
-done
-head -1 "$dir/results.csv" | grep -qx 'app,mode,round,metric,value' || fail "results.csv header"
-for mode in orig proxy_only dmt_only; do
-  for metric in throughput latency_ms scan_s failed; do
-    grep -q "^clamav,$mode,1,$metric," "$dir/results.csv" || fail "results.csv lacks $mode $metric"
-  done
   raw=$dir/clamav-$mode-round1.txt
   grep -qx "files: $FILES" "$raw" || fail "$mode: raw output does not count $FILES files: $(cat "$raw")"
   found=$(sed -n 's/^found: //p' "$raw")

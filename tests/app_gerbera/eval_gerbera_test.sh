@@ -118,20 +118,9 @@ jq -e '.threads > 1 and .ops.io_accept > 0 and .ops.io_select > 0 and .ops.cond_
 out=$("$LOCKSTEP" eval --app gerbera --modes orig,proxy_only,dmt_only --rounds 1 --requests 500 --json \
   --config "$CONFIG" --results "$RESULTS" --tag t) || fail "eval failed: $out"
 echo "$out"
-json=$(tail -1 <<<"$out")
+check_eval_output "$out" gerbera video orig,proxy_only,dmt_only throughput latency_ms failed
+dir=$EVAL_DIR
 for mode in orig proxy_only dmt_only; do
-  jq -e --arg m "$mode" '.app == "gerbera" and .workload == "video" and (.modes[$m].throughput > 0)
-      and (.modes[$m].latency_ms > 0) and .modes[$m].failed == 0' <<<"$json" >/dev/null ||
-    fail "JSON lacks a good $mode: $json"
-done
-dir=$(jq -r .results_dir <<<"$json")
-[[ -s $dir/summary.md ]] || fail "no summary.md"
-for mode in proxy_only dmt_only; do
-  grep -q "^| $mode | " "$dir/summary.md" || fail "summary.md lacks $mode: $(cat "$dir/summary.md")"
-done
-head -1 "$dir/results.csv" | grep -qx 'app,mode,round,metric,value' || fail "results.csv header"
-for mode in orig proxy_only dmt_only; do
-  grep -q "^gerbera,$mode,1,throughput," "$dir/results.csv" || fail "results.csv lacks $mode throughput"
   raw=$(cat "$dir/gerbera-$mode-round1.txt")
   ab_clean "$mode" "$raw" 500
 done

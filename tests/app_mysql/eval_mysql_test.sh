@@ -62,22 +62,12 @@ fi
 out=$("$LOCKSTEP" eval --app mysql --modes "$MODES" --rounds 1 --requests 300 --json \
   --config "$CONFIG" --results "$RESULTS" --tag t) || fail "eval failed: $out"
 echo "$out"
-json=$(tail -1 <<<"$out")
-dir=$(jq -r .results_dir <<<"$json")
+check_eval_output "$out" mysql oltp_read_write "$MODES" throughput latency_ms p95_ms failed
+json=$EVAL_JSON dir=$EVAL_DIR
 [[ $dir == "$RESULTS"/*-t ]] || fail "results dir $dir not under $RESULTS"
-[[ -s $dir/summary.md ]] || fail "no summary.md"
-head -1 "$dir/results.csv" | grep -qx 'app,mode,round,metric,value' || fail "results.csv header"
 IFS=, read -ra modes <<<"$MODES"
 for mode in "${modes[@]}"; do
-  jq -e --arg m "$mode" '.app == "mysql" and .workload == "oltp_read_write" and .modes[$m].ok
-      and (.modes[$m].throughput > 0) and (.modes[$m].latency_ms > 0) and .modes[$m].failed == 0
-      and (.modes[$m].divergences | type == "number")' <<<"$json" >/dev/null ||
-    fail "JSON lacks a good $mode: $json"
-  for metric in throughput latency_ms p95_ms failed; do
-    grep -Eq "^mysql,$mode,1,$metric,[0-9.]+$" "$dir/results.csv" || fail "results.csv lacks $mode $metric"
-  done
   grep -Eq "transactions: +300 " "$dir/mysql-$mode-round1.txt" || fail "$mode did not run 300 transactions"
-  grep -q "^| $mode | " "$dir/summary.md" || fail "summary.md lacks $mode: $(cat "$dir/summary.md")"
 done
 if [[ ,$MODES, == *,proxy_only,* ]]; then
   jq -e '.modes.proxy_only.divergences > 0' <<<"$json" >/dev/null ||

@@ -1,5 +1,6 @@
 # Shared by the eval harness tests: cleanup that runs even when a test fails (the cluster
-# manager's `down` and the test's data), and small readers of ab's output and cluster status.
+# manager's `down` and the test's data), small readers of ab's output and cluster status, and a
+# checker of `lockstep eval --json` results shared by the app tests.
 # Source it after setting LOCKSTEP, CONFIG and DATA_DIR.
 set -euo pipefail
 
@@ -52,4 +53,30 @@ leader_id() {
     sleep 0.2
   done
   return 1
+}
+
+# Checks what `lockstep eval --json` printed ($1) for app $2 and workload $3, whose modes are
+# the comma-separated $4: each mode ok with throughput and latency and 0 failed in the JSON (its
+# last line), a summary.md row for each, and results.csv holding round 1 of each metric named
+# after that ($5...) for each mode. Sets EVAL_JSON and EVAL_DIR (results folder) for the caller's
+# own checks. Not in a subshell: `fail` must end the test.
+check_eval_output() {
+  local out=$1 app=$2 workload=$3 modes_csv=$4
+  shift 4
+  local mode metric modes
+  EVAL_JSON=$(tail -1 <<<"$out")
+  EVAL_DIR=$(jq -r .results_dir <<<"$EVAL_JSON")
+  [[ -s $EVAL_DIR/summary.md ]] || fail "no summary.md in $EVAL_DIR"
+  head -1 "$EVAL_DIR/results.csv" | grep -qx 'app,mode,round,metric,value' || fail "results.csv header"
+  IFS=, read -ra modes <<<"$modes_csv"
+  for mode in "${modes[@]}"; do
+    jq -e --arg m "$mode" --arg a "$app" --arg w "$workload" '.app == $a and .workload == $w and .modes[$m].ok
+        and (.modes[$m].throughput > 0) and (.modes[$m].latency_ms > 0) and .modes[$m].failed == 0
+        and (.modes[$m].divergences | type == "number")' <<<"$EVAL_JSON" >/dev/null ||
+      fail "JSON lacks a good $mode: $EVAL_JSON"
+    grep -q "^| $mode | " "$EVAL_DIR/summary.md" || fail "summary.md lacks $mode: $(cat "$EVAL_DIR/summary.md")"
+    for metric in "$@"; do
+      grep -Eq "^$app,$mode,1,$metric,[0-9.]+$" "$EVAL_DIR/results.csv" || fail "results.csv lacks $mode $metric"
+    done
+  done
 }
