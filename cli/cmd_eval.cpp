@@ -205,9 +205,10 @@ hv::PlannedApp plan_app(const EvalArgs& a, const std::string& name, const std::s
   for (const auto& m : app.metrics) rules.push_back({m.name, m.regex, m.unit});
   hv::OutputParser parser(std::move(rules), fs::path(workload.command.front()).filename() == "ab");
 
-  if (auto missing = cl::missing_packages(app); !missing.empty()) {
-    const std::string names = joined(missing, " ");
-    p.error = "needs Debian packages not installed: " + names + " (apt-get install " + names + ")";
+  try {
+    cl::ensure_packages(app);  // the harness installs what an app needs (idempotent)
+  } catch (const cl::ClusterError& e) {
+    p.error = e.what();
     return p;
   }
   try {

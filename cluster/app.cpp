@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <libconfig.h++>
 #include <regex>
 
 #include "cluster/error.h"
 #include "cluster/subprocess.h"
+#include "common/log.h"
 
 #ifndef LOCKSTEP_SOURCE_APPS_DIR
 #define LOCKSTEP_SOURCE_APPS_DIR "apps"
@@ -244,6 +246,31 @@ std::vector<std::string> missing_packages(const AppDef& app) {
     if (r.exit_code != 0 || r.output.find("install ok installed") == std::string::npos) missing.push_back(p);
   }
   return missing;
+}
+
+void ensure_packages(const AppDef& app) {
+  std::vector<std::string> missing = missing_packages(app);
+  if (missing.empty()) return;
+  std::string list;
+  for (const auto& p : missing) list += (list.empty() ? "" : " ") + p;
+  if (::geteuid() != 0)
+    throw ClusterError(fmt::format("app {} needs Debian packages that are not installed: {} (run as root to "
+                                   "install them, or scripts/setup, or apt-get install {})", app.name, list, list));
+  log::info("app {}: installing Debian packages {}", app.name, list);
+  std::vector<std::string> install = {"env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq",
+                                      "--no-install-recommends"};
+  install.insert(install.end(), missing.begin(), missing.end());
+  RunResult r = run_capture(install);
+  if (r.exit_code != 0) {  // often a stale package index on a fresh machine
+    run_capture({"apt-get", "update", "-qq"});
+    r = run_capture(install);
+  }
+  if (r.exit_code != 0 || !missing_packages(app).empty()) {
+    const fs::path log_path = fs::temp_directory_path() / fmt::format("lockstep-apt-{}.log", app.name);
+    std::ofstream(log_path) << r.output;
+    throw ClusterError(fmt::format("app {}: installing Debian packages {} failed (apt-get exit {}); see {}", app.name,
+                                   list, r.exit_code, log_path.string()));
+  }
 }
 
 std::optional<double> read_metric(const Metric& metric, const std::string& output) {

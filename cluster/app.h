@@ -75,6 +75,12 @@ std::vector<std::string> client_argv(const AppDef& app, const std::string& workl
 // Debian packages of APP not installed (dpkg-query), in order.
 std::vector<std::string> missing_packages(const AppDef& app);
 
+// Installs APP's missing Debian packages (apt-get, no recommends; one `apt-get update` and a retry
+// if the first attempt fails). Nothing to do when all are installed, so it is cheap to call on
+// every `up`. Throws ClusterError with one line when not root or when apt-get fails (its output
+// is kept in a log file named in the message).
+void ensure_packages(const AppDef& app);
+
 // The value of METRIC in a client's OUTPUT, if its regex matches.
 std::optional<double> read_metric(const Metric& metric, const std::string& output);
 

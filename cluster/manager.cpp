@@ -268,12 +268,7 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
   AppDef app = load_app(options.apps_dir, options.app);
   check_dmt_supported(app, options.mode);
   if (options.mode == "dmt_only") dmt_library(options.dmt_library);  // fails before anything is created
-  if (auto missing = missing_packages(app); !missing.empty()) {
-    std::string list;
-    for (const auto& p : missing) list += (list.empty() ? "" : " ") + p;
-    throw ClusterError(fmt::format("app {} needs Debian packages that are not installed: {} (scripts/setup or "
-                                   "apt-get install {})", app.name, list, list));
-  }
+  ensure_packages(app);
   if (load_state(names) || leftovers_exist(names))
     throw ClusterError(fmt::format("cluster {} is already up or left over from a crash: run `lockstep cluster down "
                                    "--config {}` first", spec.name, spec.config_path));
