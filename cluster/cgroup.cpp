@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "cluster/error.h"
 #include "cluster/proc.h"
@@ -207,7 +209,13 @@ bool remove_cgroup_tree(const std::string& path) {
   dirs.push_back(path);
   bool ok = true;
   for (const auto& d : dirs) {
-    if (rmdir(d.c_str()) != 0 && errno != ENOENT) {
+    // A task killed a moment ago can keep its cgroup busy until the kernel has finished its exit
+    // (seen under load: EBUSY right after cgroup.procs became empty), so EBUSY is retried briefly.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    int rc;
+    while ((rc = rmdir(d.c_str())) != 0 && errno == EBUSY && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (rc != 0 && errno != ENOENT) {
       log::warn("removing cgroup {}: {}", d.string(), std::strerror(errno));
       ok = false;
     }
