@@ -201,6 +201,10 @@ void ensure_init() {
 void start_watchdog() {
   if (g.watchdog_started || g.opt.watchdog_s == 0) return;
   g.watchdog_started = true;
+  start_runtime_thread(watchdog_main);
+}
+
+int start_runtime_thread(void* (*main)(void*)) {
   pthread_t tid;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -210,9 +214,10 @@ void start_watchdog() {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  real.pthread_create(&tid, &attr, watchdog_main, nullptr);
+  const int rc = real.pthread_create(&tid, &attr, main, nullptr);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
+  return rc;
 }
 
 // Called when the process exits normally: records the exit under the turn, writes the report

@@ -264,6 +264,9 @@ void errmsg(const char* a, const char* b = nullptr, const char* c = nullptr);
 void reset_thread(Thread* t);
 void reinit_after_fork(Thread* t);
 void start_watchdog();
+// Starts one of the runtime's own detached threads (watchdog, idle helper) with a small stack,
+// unscheduled and with every signal blocked; returns pthread_create's result.
+int start_runtime_thread(void* (*main)(void*));
 void process_exit();
 
 }  // namespace lockstep::dmt

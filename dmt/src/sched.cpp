@@ -228,18 +228,7 @@ bool hand_idle_to_helper_locked(uint32_t epoch, uint64_t deadline) {
 
 void wake_idle_helper(bool start) {
   if (start) {
-    pthread_t tid;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    const int rc = real.pthread_create(&tid, &attr, idle_helper_main, nullptr);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    if (rc != 0) fatal("pthread_create", "cannot start the idle helper thread");
-    pthread_attr_destroy(&attr);
+    if (start_runtime_thread(idle_helper_main) != 0) fatal("pthread_create", "cannot start the idle helper thread");
   } else {
     futex_wake(&g.helper_seq, 1);
   }
