@@ -71,7 +71,15 @@ class LocalCluster : public hv::ClusterControl {
     o.mode = mode;
     std::vector<std::string> services = cl::cluster_up(spec_, o);
     if (services.empty()) throw cl::ClusterError("cluster up returned no service address");
-    return services.front();  // replica 1 (orig has only that one)
+    // With nodes, the client talks to the leader (as Crane's clients talk to the primary): which
+    // replica wins the first election is random, and a follower's clients pay a Forward per
+    // request. Orig and dmt_only have one server: replica 1.
+    std::optional<std::string> leader = cl::wait_leader_service(
+        spec_.name, [this](const std::string& host, int id) { return node_status(host, id); },
+        std::chrono::seconds(10));
+    if (!leader && services.size() > 1)
+      std::fprintf(stderr, "lockstep eval: no leader elected within 10 s; the client uses replica 1\n");
+    return leader.value_or(services.front());
   }
 
   std::optional<std::map<int, int64_t>> divergences(const std::string& /*mode*/) override {

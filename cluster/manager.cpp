@@ -4,11 +4,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "cluster/app.h"
 #include "cluster/cgroup.h"
@@ -455,6 +458,28 @@ ClusterStatus cluster_status(const std::string& cluster, const NodeStatusFn& nod
     st.replicas.push_back(r);
   }
   return st;
+}
+
+std::optional<std::string> leader_service(const ClusterStatus& status) {
+  for (const auto& r : status.replicas) {
+    auto role = r.node.find("role");
+    if (r.node_running && role != r.node.end() && role->second == "leader") return r.service;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> wait_leader_service(const std::string& cluster, const NodeStatusFn& node_status,
+                                               std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    ClusterStatus st = cluster_status(cluster, node_status);
+    const bool nodes =
+        std::any_of(st.replicas.begin(), st.replicas.end(), [](const ReplicaStatus& r) { return r.node_pid > 0; });
+    if (!nodes) return std::nullopt;
+    if (auto s = leader_service(st)) return s;
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // an election takes 300-600 ms
+  }
 }
 
 std::string ClusterStatus::to_json() const {

@@ -10,8 +10,10 @@
 // separately: until it is registered, proxy_only stops with one line before creating anything.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,17 @@ std::vector<std::string> cluster_up(const ClusterSpec& spec, const UpOptions& op
 std::vector<std::string> cluster_down(const std::string& cluster);
 
 ClusterStatus cluster_status(const std::string& cluster, const NodeStatusFn& node_status = {});
+
+// The service address of the replica whose node says it leads (role "leader" in its status);
+// nullopt when none does. Crane's clients talk to the primary: a client of a follower pays a
+// Forward to the leader and a commit notice back on every request, and which replica wins the
+// first election is random, so `eval` aims its client here to measure one thing every time.
+std::optional<std::string> leader_service(const ClusterStatus& status);
+
+// Polls cluster_status until a node reports itself leader (a new cluster elects one within a few
+// election timeouts) or TIMEOUT passes; nullopt then, and at once in modes without nodes.
+std::optional<std::string> wait_leader_service(const std::string& cluster, const NodeStatusFn& node_status,
+                                               std::chrono::milliseconds timeout);
 
 // SIGKILLs replica ID's server and node (a crash); its namespace, cgroup and data stay.
 void cluster_kill(const std::string& cluster, int id);

@@ -16,6 +16,7 @@
 #include "cluster/cgroup.h"
 #include "cluster/error.h"
 #include "cluster/launcher.h"
+#include "cluster/manager.h"
 #include "cluster/netns.h"
 #include "cluster/proc.h"
 #include "cluster/readiness.h"
@@ -49,6 +50,26 @@ std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "";
+}
+
+TEST(ClusterStatus, LeaderServiceIsTheRunningNodeThatSaysLeader) {
+  ClusterStatus st;
+  auto replica = [](int id, bool running, const char* role) {
+    ReplicaStatus r;
+    r.id = id;
+    r.service = "10.0.0." + std::to_string(id) + ":8000";
+    r.node_running = running;
+    r.node_pid = running ? 100 + id : 0;
+    if (role) r.node["role"] = role;
+    return r;
+  };
+  EXPECT_EQ(leader_service(st), std::nullopt);
+  st.replicas = {replica(1, true, "follower"), replica(2, true, nullptr), replica(3, true, "candidate")};
+  EXPECT_EQ(leader_service(st), std::nullopt);  // no leader yet: the caller falls back or waits
+  st.replicas.push_back(replica(4, false, "leader"));  // a dead node's last word does not count
+  EXPECT_EQ(leader_service(st), std::nullopt);
+  st.replicas[2].node["role"] = "leader";
+  EXPECT_EQ(leader_service(st), "10.0.0.3:8000");
 }
 
 TEST(ClusterNames, ShortNamesAreTheirOwnTagAndLongOnesFitInterfaceNames) {
