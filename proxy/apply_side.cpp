@@ -137,24 +137,117 @@ void Proxy::apply_connect(const ConnId& id) {
   XXH3_64bits_reset(s->hash.get());
   s->next_digest = options_.digest_interval;
   s->applied_at = Clock::now();
-  s->bev.reset(bufferevent_socket_new(node_.base(), -1, BEV_OPT_CLOSE_ON_FREE));
   ServerConn& ref = *s;
   servers_.emplace(id, std::move(s));
+  // Our own connect instead of bufferevent_socket_connect, which watches EPOLLOUT for the
+  // handshake (an epoll_ctl to add it, one to drop it, a getsockopt and a loop turn per
+  // connection). The local server's handshake normally completes inside connect(); the first
+  // send() that succeeds, or the first read, proves it. Only a connection that has to wait
+  // (bytes that did not fit, a shutdown before any byte) watches for writability (watch_connect).
+  int fd = ::socket(server_addr_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    server_failed(ref, "cannot create a socket");
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // inherited by the connection
+  ref.bev.reset(bufferevent_socket_new(node_.base(), fd, BEV_OPT_CLOSE_ON_FREE));
   if (!ref.bev) {
+    ::close(fd);
     server_failed(ref, "cannot create a socket");
     return;
   }
   bufferevent* bev = ref.bev.get();
   bufferevent_setcb(bev, nullptr, &Proxy::on_server_write, &Proxy::on_server_event, &ref);
   bufferevent_set_max_single_write(bev, kMaxSingleRead);
-  bufferevent_enable(bev, EV_WRITE);
-  if (bufferevent_socket_connect(bev, reinterpret_cast<sockaddr*>(&server_addr_), server_addrlen_) < 0) {
-    server_failed(ref, "connect failed");
+  bufferevent_disable(bev, EV_WRITE);  // on only while bytes wait for room (server_write)
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&server_addr_), server_addrlen_) == 0) {
+    server_connected(ref);
+  } else if (errno != EINPROGRESS && errno != EINTR) {
+    server_failed(ref, "connection refused");
     return;
   }
-  ref.read_event.reset(event_new(node_.base(), bufferevent_getfd(bev), EV_READ | EV_PERSIST,
-                                 &Proxy::on_server_readable, &ref));
+  // Also how a refused connection is noticed when nobody waits for it: read() says so.
+  ref.read_event.reset(event_new(node_.base(), fd, EV_READ | EV_PERSIST, &Proxy::on_server_readable, &ref));
   if (!ref.read_event || event_add(ref.read_event.get(), nullptr) != 0) server_failed(ref, "cannot watch the socket");
+}
+
+void Proxy::server_connected(ServerConn& s) {
+  s.connected = true;
+  timings_.connect_to_server.add(s.applied_at, Clock::now());
+}
+
+void Proxy::watch_connect(ServerConn& s) {
+  if (s.connected || s.dead || !s.bev) return;
+  if (!s.connect_event) {
+    s.connect_event.reset(
+        event_new(node_.base(), bufferevent_getfd(s.bev.get()), EV_WRITE, &Proxy::on_server_connect, &s));
+    if (!s.connect_event) {
+      server_failed(s, "cannot watch the socket");
+      return;
+    }
+  }
+  if (!event_pending(s.connect_event.get(), EV_WRITE, nullptr) && event_add(s.connect_event.get(), nullptr) != 0)
+    server_failed(s, "cannot watch the socket");
+}
+
+void Proxy::on_server_connect(evutil_socket_t fd, short, void* arg) {
+  auto* s = static_cast<ServerConn*>(arg);
+  Proxy* self = s->owner;
+  if (s->connected || s->dead) return;
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err == EINPROGRESS || err == EALREADY) {  // not yet (a spurious wake-up): keep waiting
+    self->watch_connect(*s);
+    return;
+  }
+  if (err != 0) {
+    self->server_failed(*s, "connection refused");
+    return;
+  }
+  self->server_connected(*s);
+  self->after_server_progress(*s);
+}
+
+// Bytes for the server: straight into its socket when nothing is queued before them; the rest
+// queues in the bufferevent's output, written by its write event once connected (or reporting
+// the write error). False if the connection failed here.
+bool Proxy::server_write(ServerConn& s, const char* p, size_t n) {
+  bufferevent* bev = s.bev.get();
+  evbuffer* out = bufferevent_get_output(bev);
+  if (evbuffer_get_length(out) == 0) {
+    ssize_t w = ::send(bufferevent_getfd(bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w > 0) {
+      if (!s.connected) server_connected(s);
+      p += w;
+      n -= static_cast<size_t>(w);
+    } else if (w < 0 && !s.connected && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+               errno != ENOTCONN) {
+      // Refused or reset during the handshake. send() has taken the socket's pending error, so
+      // a later check would see none: report it here. (On a connected socket the write event
+      // reports errors, as for every queued byte.)
+      server_failed(s, "connection refused");
+      return false;
+    }
+    if (n == 0) return true;
+  }
+  evbuffer_add(out, p, n);
+  if (s.connected) {
+    bufferevent_enable(bev, EV_WRITE);
+  } else {
+    watch_connect(s);
+  }
+  return true;
+}
+
+// Once connected or after a write: queued bytes go out, a pending shutdown follows them, and the
+// origin's client may read again.
+void Proxy::after_server_progress(ServerConn& s) {
+  if (s.connected && s.bev && evbuffer_get_length(bufferevent_get_output(s.bev.get())) > 0)
+    bufferevent_enable(s.bev.get(), EV_WRITE);
+  try_shut_server(s);
+  if (Client* c = origin_client(s.id)) update_reading(*c);
 }
 
 void Proxy::apply_data(const Event& e) {
@@ -171,32 +264,19 @@ void Proxy::apply_data(const Event& e) {
   }
   ServerConn& srv = *it->second;
   if (srv.first_data_at.time_since_epoch().count() == 0) srv.first_data_at = Clock::now();
-  // The one copy on the apply path: from the committed entry into the socket buffer.
-  const char* p = e.data.data();
-  size_t n = e.data.size();
-  bufferevent* bev = srv.bev.get();
-  if (!srv.connected && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-    // A CONNECT usually comes in the same entry. The local server's handshake normally
-    // completes inside connect(), so the bytes can leave now instead of a loop turn later; a
-    // socket still connecting says EAGAIN and they queue for the connect's write event.
-    ssize_t w = ::send(bufferevent_getfd(bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (w > 0) {
-      p += w;
-      n -= static_cast<size_t>(w);
-    } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ENOTCONN) {
-      // Refused or reset during the handshake. send() has taken the socket's pending error,
-      // so libevent's connect check would now see none: report it here.
-      server_failed(srv, "connection refused");
-      if (Client* c = origin_client(e.conn)) update_reading(*c);
-      return;
-    }
-  }
-  if (n > 0) send_or_queue(bev, p, n);  // while connecting EV_WRITE is on: they queue
+  // The one copy on the apply path: from the committed entry into the socket buffer. A
+  // CONNECT usually comes in the same entry, and the local server's handshake normally completes
+  // inside connect(): the bytes leave now; a socket still connecting says EAGAIN and they queue.
+  server_write(srv, e.data.data(), e.data.size());
   if (Client* c = origin_client(e.conn)) update_reading(*c);
 }
 
 void Proxy::try_shut_server(ServerConn& s) {
-  if (!s.shut_pending || s.write_shut || !s.connected || !s.bev) return;
+  if (!s.shut_pending || s.write_shut || !s.bev) return;
+  if (!s.connected) {
+    watch_connect(s);  // a shutdown now would abort the handshake instead of sending a FIN
+    return;
+  }
   if (evbuffer_get_length(bufferevent_get_output(s.bev.get())) > 0) return;  // on_server_write retries
   shutdown(bufferevent_getfd(s.bev.get()), SHUT_WR);
   s.write_shut = true;
@@ -285,6 +365,12 @@ void Proxy::on_server_readable(evutil_socket_t fd, short, void* arg) {
   auto* s = static_cast<ServerConn*>(arg);
   Proxy* self = s->owner;
   ssize_t n = ::read(fd, self->read_buffer_.get(), kMaxSingleRead);
+  if (n >= 0 && !s->connected) {
+    // The server spoke first (or closed) before any byte of ours: connected all the same.
+    self->server_connected(*s);
+    self->after_server_progress(*s);
+    if (s->dead) return;
+  }
   if (n > 0) {
     self->server_bytes(*s, self->read_buffer_.get(), static_cast<size_t>(n));
   } else if (n == 0) {
@@ -322,25 +408,13 @@ void Proxy::resume_server_reading(ServerConn& s) {
 void Proxy::on_server_write(bufferevent* bev, void* arg) {
   auto* s = static_cast<ServerConn*>(arg);
   Proxy* self = s->owner;
-  if (s->connected && evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
-  self->try_shut_server(*s);
-  if (Client* c = self->origin_client(s->id)) self->update_reading(*c);
+  if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
+  self->after_server_progress(*s);
 }
 
-void Proxy::on_server_event(bufferevent* bev, short what, void* arg) {
+void Proxy::on_server_event(bufferevent*, short what, void* arg) {
   auto* s = static_cast<ServerConn*>(arg);
   Proxy* self = s->owner;
-  if (what & BEV_EVENT_CONNECTED) {
-    s->connected = true;
-    self->timings_.connect_to_server.add(s->applied_at, Clock::now());
-    int one = 1;
-    setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    // From here on writes go straight out (send_or_queue); queued bytes still leave from the
-    // write event that follows this callback.
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) bufferevent_disable(bev, EV_WRITE);
-    self->try_shut_server(*s);
-    return;
-  }
   if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
     self->server_failed(*s, s->connected ? "connection reset" : "connection refused");
   }
@@ -373,6 +447,7 @@ void Proxy::server_failed(ServerConn& s, const char* why) {
   log::debug("proxy: server connection {}: {}", to_string(s.id), why);
   s.dead = true;
   s.read_event.reset();
+  s.connect_event.reset();
   s.bev.reset();
   if (Client* c = origin_client(s.id)) client_gone(*c);
   if (s.closing) free_server(s.id);

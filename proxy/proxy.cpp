@@ -177,7 +177,7 @@ void Proxy::client_eof(Client& c) {
   if (c.write_shut) {
     // The reply is complete and passed on: CLOSE alone (a SHUTDOWN and then the close) is the
     // same to every server, one event and one syscall per replica less.
-    client_gone(c);
+    client_gone(c, true);
     return;
   }
   queue(Op{.type = EventType::Shutdown, .conn = c.id});
@@ -227,22 +227,24 @@ void Proxy::on_client_event(bufferevent*, short what, void* arg) {
   if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) self->client_gone(*c);
 }
 
-void Proxy::client_gone(Client& c) {
+void Proxy::client_gone(Client& c, bool finished) {
   if (c.gone) return;
   c.gone = true;
   c.reading = false;
   c.read_event.reset();
   bufferevent_disable(c.bev.get(), EV_READ | EV_WRITE);
-  queue(Op{.type = EventType::Close, .conn = c.id});
+  // After a complete exchange (both sides closed, every reply byte passed on) nobody waits for
+  // the CLOSE: the client is done and the server only lingers for it. It rides along with the
+  // next proposal (usually the next request's CONNECT and DATA) instead of making its own.
+  queue(Op{.type = EventType::Close, .conn = c.id}, finished ? options_.close_hold : std::chrono::microseconds{0});
 }
 
 void Proxy::maybe_finish_client(Client& c) {
-  if (c.read_eof && c.write_shut) client_gone(c);
+  if (c.read_eof && c.write_shut) client_gone(c, true);
 }
 
-void Proxy::queue(Op op) {
+void Proxy::queue(Op op, std::chrono::microseconds hold) {
   ops_.push_back(op);
-  std::chrono::microseconds hold{0};
   if (op.type == EventType::Connect) hold = options_.connect_hold;
   if (op.type == EventType::Digest) hold = options_.digest_hold;
   if (hold.count() > 0) {

@@ -51,6 +51,9 @@ struct ProxyOptions {
   // iteration. Zero: never hold.
   std::chrono::microseconds connect_hold{5000};
   std::chrono::microseconds digest_hold{20000};
+  // A CLOSE after a complete exchange (the client closed after its whole reply) may wait this
+  // long, so the server sees the close a little later in exchange for one commit round less.
+  std::chrono::microseconds close_hold{5000};
 };
 
 struct ProxyCounters {
@@ -132,6 +135,9 @@ class Proxy {
     // Reading is our own event, not the bufferevent's (one read() of up to 256 KiB per wake-up
     // instead of FIONREAD plus 4 KiB readv calls); declared after bev so it goes first.
     node::EventPtr read_event;
+    // Writability, watched only while the handshake is not known to be complete and something
+    // waits for it (watch_connect); declared after bev for the same reason.
+    node::EventPtr connect_event;
     std::chrono::steady_clock::time_point linger_until;
     Clock::time_point applied_at, first_data_at, first_reply_at;
   };
@@ -154,11 +160,12 @@ class Proxy {
   static void on_flush(evutil_socket_t, short, void* self);
   static void on_timer(evutil_socket_t, short, void* self);
   static void on_hold(evutil_socket_t, short, void* self);
-  void queue(Op op);
+  // HOLD: how long the event may wait for the next proposal (CONNECT and DIGEST have their own).
+  void queue(Op op, std::chrono::microseconds hold = {});
   void flush(bool force = false);
   void take_input(Client& c);
   void update_reading(Client& c);
-  void client_gone(Client& c);
+  void client_gone(Client& c, bool finished = false);  // FINISHED: a complete exchange
   void maybe_finish_client(Client& c);
   void propose_batch();
   void check_down_peers();
@@ -179,6 +186,11 @@ class Proxy {
   void pause_server_reading(ServerConn& s);
   void resume_server_reading(ServerConn& s);
   static void on_server_write(bufferevent*, void* self);
+  static void on_server_connect(evutil_socket_t fd, short, void* self);
+  void server_connected(ServerConn& s);
+  void watch_connect(ServerConn& s);
+  bool server_write(ServerConn& s, const char* p, size_t n);
+  void after_server_progress(ServerConn& s);
   static void on_server_event(bufferevent*, short what, void* self);
   void hash_reply(ServerConn& s, const char* p, size_t len);
   void server_eof(ServerConn& s);
