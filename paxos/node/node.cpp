@@ -113,6 +113,7 @@ void Node::run() {
   process_ready();  // persists the new incarnation before anything else leaves
   while (!stopping_) {
     event_base_loop(base_.get(), EVLOOP_ONCE);
+    ++counters_.loop_turns;
     closing_.clear();
     if (!stopping_) process_ready();
     flush_list_.flush();
@@ -173,7 +174,8 @@ void Node::on_submit(uint64_t connection_id, uint64_t request_id, std::string_vi
     return;
   }
   paxos::ProposalId pid = replica_->submit(std::string(data));
-  waiters_.push_back(Waiter{.seq = pid.seq, .connection_id = connection_id, .request_id = request_id});
+  waiters_.push_back(Waiter{.seq = pid.seq, .connection_id = connection_id, .request_id = request_id,
+                            .submitted_ns = wall_clock_ns()});
 }
 
 void Node::answer(const Waiter& waiter, paxos::Index index) {
@@ -191,14 +193,24 @@ void Node::send(const paxos::Message& message) {
 void Node::process_ready() {
   // Bounded so that a disk much slower than the network cannot queue unbounded work.
   constexpr size_t kMaxInFlight = 256;
-  // The first submission to wait for a batch starts the clock; the batch is cut when it is full
-  // or when the delay expires, whichever comes first.
+  // Adaptive group commit: a leader with no entry awaiting its quorum cuts what is queued at
+  // once; while one is outstanding, submissions accumulate and are cut together as soon as it
+  // commits (the same loop turn), or when max_batch_delay_us has passed since the first of them
+  // was held, or when the batch is full. One round in flight at a time means the followers'
+  // disks see one fsync per round, covering everything that arrived during the previous one
+  // (measured against the fixed 200 us delay and against 2 or 3 rounds in flight: see
+  // docs/perf/paxos.md). A delay of 0 never holds: every loop turn cuts.
   uint32_t delay_us = config_.batching.max_batch_delay_us;
   if (batch_released_) {
-    batch_released_ = false;  // this pass cuts what waited; the next submission starts a new clock
-  } else if (delay_us > 0 && !batch_timer_->armed() && replica_->batch_waiting()) {
-    batch_timer_->arm(delay_us);
-    replica_->hold_batches(true);
+    batch_released_ = false;  // the delay expired: this pass cuts what waited
+  } else if (delay_us > 0 && replica_->batch_waiting()) {
+    bool round_open = replica_->commit_index() < replica_->last_index();
+    replica_->hold_batches(round_open);
+    if (round_open && !batch_timer_->armed()) {
+      batch_timer_->arm(delay_us);
+    } else if (!round_open && batch_timer_->armed()) {
+      batch_timer_->disarm();  // cut now; the next held submission starts a new clock
+    }
   }
   while (replica_->has_ready() && in_flight_.size() < kMaxInFlight) {
     replica_->set_time(wall_clock_ns());
@@ -256,6 +268,7 @@ void Node::on_writes_done(uint64_t count) {
 // behind the unrelated write in flight (under load there nearly always is one, so that wait
 // cost every operation about half a flush).
 void Node::answer_committed(const paxos::Ready& ready) {
+  uint64_t now = ready.unique.empty() ? 0 : wall_clock_ns();
   for (const paxos::CommittedProposal& c : ready.unique) {
     const paxos::ProposalId& pid = c.proposal->id;
     if (pid.origin != id_ || pid.incarnation != replica_->incarnation()) continue;
@@ -263,6 +276,11 @@ void Node::answer_committed(const paxos::Ready& ready) {
                                [](const Waiter& w, uint64_t seq) { return w.seq < seq; });
     if (it != waiters_.end() && it->seq == pid.seq && !it->answered) {
       answer(*it, c.index);
+      if (c.stamp_ns >= it->submitted_ns) {
+        ++counters_.answered;
+        counters_.batch_wait_ns += c.stamp_ns - it->submitted_ns;
+        counters_.commit_wait_ns += now > c.stamp_ns ? now - c.stamp_ns : 0;
+      }
       it->answered = true;
       while (!waiters_.empty() && waiters_.front().answered) waiters_.pop_front();
     }
@@ -294,6 +312,18 @@ std::string Node::status_json() const {
   j["max_batch"] = counters_.max_batch;
   j["leader_entries"] = counters_.leader_entries;
   j["leader_proposals"] = counters_.leader_proposals;
+  j["loop_turns"] = counters_.loop_turns;
+  if (counters_.answered > 0) {
+    j["answered"] = counters_.answered;
+    j["batch_wait_us_mean"] = counters_.batch_wait_ns / counters_.answered / 1000.0;
+    j["commit_wait_us_mean"] = counters_.commit_wait_ns / counters_.answered / 1000.0;
+  }
+  StorageWriter::Timing w = writer_->timing();
+  if (w.jobs > 0 && writer_->transactions() > 0) {
+    j["write_queue_us_mean"] = w.queued_ns / w.jobs / 1000.0;
+    j["write_us_mean"] = w.write_ns / writer_->transactions() / 1000.0;
+    j["jobs_per_write"] = static_cast<double>(w.jobs) / writer_->transactions();
+  }
   size_t clients = 0;
   for (const auto& [id, c] : connections_) clients += c->is_client();
   j["clients"] = clients;

@@ -2,7 +2,8 @@
 // that connects them to peers and to clients.
 //
 // Every loop iteration handles whatever arrived (peer messages, client submissions, the tick
-// timer), then drains the core's Ready output: the leader's Accepts go out at once, and so do the
+// timer), then drains the core's Ready output (a leader cuts queued submissions into an entry
+// at once when no entry awaits its quorum, else when that one commits: see process_ready()): the leader's Accepts go out at once, and so do the
 // answers to clients whose submissions committed (committed = durable on a majority); the other
 // messages wait for one durable write of the iteration's entries (group commit), after which
 // committed proposals are applied. Output queued during the iteration (replies to clients,
@@ -44,6 +45,12 @@ struct NodeCounters {
   uint64_t max_batch = 0;       // most proposals in one entry this node appended as leader
   uint64_t leader_entries = 0;    // entries this node appended as leader
   uint64_t leader_proposals = 0;  // proposals in them (their mean batch = this / leader_entries)
+  // Clients answered here, and their time (ns, summed) from submission to the cut of the entry
+  // holding it, and from that cut to the answer (the entry's Accept round to a majority).
+  uint64_t answered = 0;
+  uint64_t batch_wait_ns = 0;
+  uint64_t commit_wait_ns = 0;
+  uint64_t loop_turns = 0;
 };
 
 class Node {
@@ -89,6 +96,7 @@ class Node {
     uint64_t seq;  // the proposal's seq (this incarnation)
     uint64_t connection_id;
     uint64_t request_id;
+    uint64_t submitted_ns;  // wall clock, like Entry::stamp_ns
     bool answered = false;
   };
   static void on_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* self);

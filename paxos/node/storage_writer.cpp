@@ -6,9 +6,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <chrono>
 #include <stdexcept>
 
 namespace lockstep::node {
+namespace {
+uint64_t steady_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+}  // namespace
 
 WriteJob merge_jobs(std::deque<WriteJob>& jobs) {
   WriteJob merged;
@@ -47,6 +54,7 @@ StorageWriter::~StorageWriter() {
 }
 
 void StorageWriter::submit(WriteJob job) {
+  job.submitted_ns = steady_ns();
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(job));
@@ -57,6 +65,11 @@ void StorageWriter::submit(WriteJob job) {
 std::optional<std::string> StorageWriter::error() const {
   std::lock_guard lock(mu_);
   return error_;
+}
+
+StorageWriter::Timing StorageWriter::timing() const {
+  std::lock_guard lock(mu_);
+  return timing_;
 }
 
 uint64_t StorageWriter::transactions() const {
@@ -86,11 +99,17 @@ void StorageWriter::run() {
       batch.swap(queue_);
     }
     uint64_t count = batch.size();
+    uint64_t start = steady_ns(), queued = 0;
+    for (const WriteJob& j : batch) queued += start - j.submitted_ns;
     WriteJob job = merge_jobs(batch);
     try {
       store_.write(job.hard, job.truncate_after, job.append);
+      uint64_t took = steady_ns() - start;
       std::lock_guard lock(mu_);
       ++transactions_;
+      timing_.queued_ns += queued;
+      timing_.write_ns += took;
+      timing_.jobs += count;
     } catch (const std::exception& e) {
       {
         std::lock_guard lock(mu_);

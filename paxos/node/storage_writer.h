@@ -25,6 +25,7 @@ struct WriteJob {
   std::optional<paxos::HardState> hard;
   std::optional<paxos::Index> truncate_after;
   std::vector<paxos::EntryPtr> append;
+  uint64_t submitted_ns = 0;  // steady clock, set by submit()
 };
 
 // Folds a sequence of jobs into one with the same effect on the log.
@@ -42,6 +43,14 @@ class StorageWriter {
   void submit(WriteJob job);
   std::optional<std::string> error() const;
   uint64_t transactions() const;
+  // Where a write's time goes, summed over the run (ns): waiting in the queue for the thread,
+  // and inside LogStore::write (the transaction and its fsync); jobs folded into the txns.
+  struct Timing {
+    uint64_t queued_ns = 0;
+    uint64_t write_ns = 0;
+    uint64_t jobs = 0;
+  };
+  Timing timing() const;
 
  private:
   static void on_eventfd(evutil_socket_t fd, short, void* self);
@@ -54,6 +63,7 @@ class StorageWriter {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<WriteJob> queue_;
+  Timing timing_;
   bool stopping_ = false;
   std::optional<std::string> error_;
   uint64_t transactions_ = 0;
