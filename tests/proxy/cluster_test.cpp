@@ -363,6 +363,31 @@ TEST(ProxyCluster, SilentClientStillReachesEveryServer) {
   pc.expect_no_divergence();
 }
 
+// A client that half-closes before sending a byte: CONNECT and SHUTDOWN usually share an entry,
+// so the shutdown reaches a server connection whose handshake nothing has confirmed yet (no
+// byte was sent on it). It must wait for the handshake (a shutdown while connecting would abort
+// it instead of sending a FIN), then pass the half-close on; and the CLOSE that ends the
+// exchange, held for the next proposal, still goes out when nothing else comes.
+TEST(ProxyCluster, HalfCloseBeforeAnyByteReachesEveryServer) {
+  ProxyCluster pc;
+  for (uint32_t via : {1u, 2u, 3u}) {
+    SCOPED_TRACE("via node " + std::to_string(via));
+    std::vector<uint64_t> accepted;
+    for (uint32_t id = 1; id <= 3; ++id) accepted.push_back(pc.server(id).accepted());
+    auto start = Clock::now();
+    {
+      Fd fd = connect_to(pc.proxy_port(via));
+      ASSERT_EQ(shutdown(fd.get(), SHUT_WR), 0);
+      EXPECT_EQ(read_all(fd.get()), "");  // the echo server passed the half-close back
+    }
+    EXPECT_LT(Clock::now() - start, 10s);
+    for (uint32_t id = 1; id <= 3; ++id)
+      EXPECT_TRUE(wait_until([&] { return pc.server(id).accepted() == accepted[id - 1] + 1; }, 10s)) << "server " << id;
+    EXPECT_TRUE(wait_until([&] { return pc.all_server_connections_closed(); }, 10s));
+  }
+  pc.expect_no_divergence();
+}
+
 TEST(ProxyCluster, RefusedServerClosesTheOriginsClientOnly) {
   ProxyCluster pc;
   pc.stop_server(1);
