@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 
@@ -12,6 +13,7 @@
 #include "paxos/storage/checkpointer.h"
 #include "paxos/storage/dir_lock.h"
 #include "paxos/storage/error_sink.h"
+#include "paxos/storage/log_prefill.h"
 #include "paxos/storage/record_format.h"
 #include "paxos/storage/space_guard.h"
 
@@ -45,6 +47,8 @@ struct LogStore::Impl {
   bool env_open = false;
   std::optional<Checkpointer> checkpointer;
   std::optional<SpaceGuard> space;
+  std::optional<LogPrefiller> prefiller;
+  size_t bytes_since_prefill_check = 0;
   size_t bytes_since_space_check = 0;
   Index last_index = 0;
   size_t bytes_since_checkpoint = 0;
@@ -56,6 +60,7 @@ struct LogStore::Impl {
 
   ~Impl() {
     checkpointer.reset();  // joins its thread before the handles it uses close
+    prefiller.reset();
     // A clean close leaves nothing for the next open to recover, and lets BDB drop old log
     // files. If the environment is broken (say after an I/O error) this fails; recovery at the
     // next open covers it.
@@ -75,6 +80,7 @@ struct LogStore::Impl {
   }
 
   void open_env();
+  void check_log_file();
   bdb::DbPtr open_db(std::string_view file, uint32_t page_size);
   void check_format();
   Index find_last_index();
@@ -104,6 +110,16 @@ void LogStore::Impl::delete_after(DbTxn* txn, Index from) {
       fail(fmt::format("delete entries after {}", from), del);
   }
   if (rc != DB_NOTFOUND) fail(fmt::format("delete entries after {}", from), rc);
+}
+
+// Tells the prefiller which log file BDB writes now, so the next one is ready before BDB needs it.
+void LogStore::Impl::check_log_file() {
+  bytes_since_prefill_check = 0;
+  DB_LOG_STAT* stat = nullptr;
+  if (env->log_stat(&stat, 0) != 0 || !stat) return;  // best effort, like the prefill itself
+  uint32_t current = stat->st_cur_file, offset = stat->st_cur_offset;
+  std::free(stat);
+  prefiller->current_file(current, offset);
 }
 
 void LogStore::Impl::open_env() {
@@ -193,12 +209,21 @@ LogStore LogStore::open(const StorageOptions& options) {
     throw StorageError(fmt::format("storage {}: cannot create directory: {}", impl->dir,
                                    ec.message()));
   impl->lock.emplace(options.directory);
+  remove_prefill_leftovers(options.directory);
+  bool prefill = options.prefill_log_files && options.durability == Durability::fsync;
+  // BDB creates the first log file inside DbEnv::open: write it first in a fresh directory.
+  if (prefill && has_no_log_files(options.directory))
+    (void)prefill_log_file(options.directory, 1, options.log_file_bytes);
   impl->open_env();
   impl->meta = impl->open_db(kMetaFile, 0);
   impl->log = impl->open_db(kLogFile, options.page_size);
   impl->check_format();
   impl->last_index = impl->find_last_index();
   impl->checkpointer.emplace(*impl->env);
+  if (prefill) {
+    impl->prefiller.emplace(options.directory, options.log_file_bytes);
+    impl->check_log_file();
+  }
   // Reserve room for the pages written before the next checkpoint (and whatever the cache
   // holds), and keep two BDB log files' worth free.
   impl->space.emplace(impl->dir, options.directory / kLogFile,
@@ -303,6 +328,10 @@ void LogStore::write(const std::optional<HardState>& hard, std::optional<Index> 
   s.last_index = next - 1;
   s.bytes_since_checkpoint += bytes;
   s.bytes_since_space_check += bytes;
+  s.bytes_since_prefill_check += bytes;
+  // BDB's log grows faster than the entries (page images, headers): checking every 1/16 of a
+  // log file's worth of entries leaves the prefiller most of a file's time to write the next.
+  if (s.prefiller && s.bytes_since_prefill_check >= s.options.log_file_bytes / 16) s.check_log_file();
   if (s.bytes_since_checkpoint >= s.options.checkpoint_bytes) {
     s.checkpointer->request();
     s.bytes_since_checkpoint = 0;

@@ -36,6 +36,10 @@ struct StorageOptions {
   // the store's background thread after this much entry data; it bounds recovery time and the
   // disk used by BDB log files.
   size_t checkpoint_bytes = 16u << 20;
+  // Write each BDB log file full of zeros before BDB uses it (see storage/log_prefill.h), so a
+  // commit's fdatasync does not also commit the file system's journal. Costs one log file of
+  // disk ahead, and writing it; only with durability fsync.
+  bool prefill_log_files = false;
 };
 
 // Any failure of the storage: I/O error, full disk, corruption, misuse. what() is one line

@@ -65,12 +65,18 @@ bool matches(const RestoredState& restored, const Workload& model) {
   return true;
 }
 
-void kill_mid_stream(Durability durability, uint64_t kill_after_acks) {
+void kill_mid_stream(Durability durability, uint64_t kill_after_acks, bool prefill = false) {
   TempDir dir;
   StorageOptions options;
   options.directory = dir.path() / "store";
   options.durability = durability;
   options.checkpoint_bytes = 64 << 10;  // checkpoints happen during the stream too
+  if (prefill) {
+    // Small log files, so the stream crosses several switches into zero-filled files.
+    options.prefill_log_files = true;
+    options.log_buffer_bytes = 64 << 10;
+    options.log_file_bytes = 256 << 10;
+  }
 
   Pipe acks;
   Child child([&] {
@@ -119,6 +125,10 @@ void kill_mid_stream(Durability durability, uint64_t kill_after_acks) {
 
 TEST(CrashRecovery, SigkillDuringFsyncWrites) {
   for (uint64_t acks : {20u, 150u, 400u}) kill_mid_stream(Durability::fsync, acks);
+}
+
+TEST(CrashRecovery, SigkillDuringFsyncWritesIntoPrefilledLogFiles) {
+  for (uint64_t acks : {20u, 150u, 600u}) kill_mid_stream(Durability::fsync, acks, true);
 }
 
 TEST(CrashRecovery, SigkillDuringUnsyncedWrites) {
