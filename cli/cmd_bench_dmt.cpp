@@ -1,7 +1,8 @@
 // `lockstep bench dmt [--json]`: wall time of real multi-threaded Debian programs (pigz, pbzip2,
-// xz) natively and under the DMT runtime, the ratio per program and its geometric mean, and the
-// turn hand-off latency; checks that every run's output equals the native output and that the
-// schedule hash is the same in every run. Writes docs/perf/dmt.md.
+// xz) natively and under the DMT runtime — round-robin, and weighted by a profile that a training
+// run on another input wrote — the ratios per program and their geometric means, and the turn
+// hand-off latency; checks that every run's output equals the native output and that each
+// schedule's hash is the same in every run. Writes docs/perf/dmt.md.
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -42,19 +43,27 @@ struct Program {
   std::vector<std::string> argv;  // the input path is appended
 };
 
+// One way of running the program: its times and, under the runtime, its schedule.
+struct ModeResult {
+  std::vector<double> seconds;
+  std::set<std::string> hashes;
+  bool output_same = true;
+  unsigned long long turns = 0;
+  unsigned threads = 0;  // threads the program created under the runtime (incl. main)
+  double best() const { return *std::min_element(seconds.begin(), seconds.end()); }
+};
+
 struct Row {
   std::string name;
   std::string command;
-  double native_s = 0;  // best of the runs
-  double dmt_s = 0;
-  double native_median_s = 0;
-  double dmt_median_s = 0;
-  double ratio = 0;
-  bool output_same = true;
-  bool hash_stable = true;
-  std::string hash;
-  unsigned long long turns = 0;
-  unsigned threads = 0;  // threads the program created under the runtime (incl. main)
+  ModeResult native, round_robin, weighted;
+  size_t profile_sites = 0;
+  // The machine is shared: the best run of each mode is the least disturbed one.
+  double ratio() const { return round_robin.best() / native.best(); }
+  double weighted_ratio() const { return weighted.best() / native.best(); }
+  bool ok() const {
+    return round_robin.output_same && weighted.output_same && round_robin.hashes.size() == 1 && weighted.hashes.size() == 1;
+  }
 };
 
 class TempDir {
@@ -74,10 +83,10 @@ class TempDir {
   fs::path path_;
 };
 
-// The same deterministic text as tests/dmt/programs/gen_input.c.
-void write_input(const fs::path& path, long long size) {
+// With seed 42, the same deterministic text as tests/dmt/programs/gen_input.c.
+void write_input(const fs::path& path, long long size, unsigned long seed) {
   std::ofstream out(path, std::ios::binary);
-  unsigned long x = 42;
+  unsigned long x = seed;
   std::vector<std::string> vocab(4096);
   for (auto& w : vocab) {
     x = x * 6364136223846793005ul + 1442695040888963407ul;
@@ -147,46 +156,59 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-Row bench_program(const Program& p, const fs::path& input, const fs::path& dir, const BenchArgs& a) {
+// Runs ARGV once; under the runtime when OPT is set, recording the schedule into R.
+void run_once(const std::string& name, const std::vector<std::string>& argv, const dmt::launch::Options* opt,
+              const fs::path& out, const fs::path& native_out, ModeResult& r) {
+  dmt::launch::Child c(argv, opt ? dmt::launch::environment(*opt) : std::vector<std::string>{}, out.string());
+  const auto o = c.wait();
+  if (o.exit_code != 0) {
+    throw CommandError(kExitFailure, name + " failed " + (opt ? "under the runtime" : "natively") + " (exit " +
+                                         std::to_string(o.exit_code) + ")");
+  }
+  r.seconds.push_back(o.seconds);
+  if (!opt) return;
+  if (!same_file(native_out, out)) r.output_same = false;
+  std::ifstream rep(opt->report);
+  auto j = nlohmann::json::parse(rep, nullptr, false);
+  if (j.is_discarded() || !j.contains("schedule_hash")) throw CommandError(kExitFailure, name + ": no report from the runtime");
+  r.hashes.insert(j["schedule_hash"].get<std::string>());
+  r.turns = j["turns"].get<unsigned long long>();
+  r.threads = j["threads"].get<unsigned>();
+}
+
+Row bench_program(const Program& p, const fs::path& input, const fs::path& train, const fs::path& dir, const BenchArgs& a) {
   Row row;
   row.name = p.name;
   row.command = join(p.argv) + " INPUT > OUTPUT";
   std::vector<std::string> argv = p.argv;
   argv.push_back(input.string());
-  std::vector<double> native, under;
-  std::set<std::string> hashes;
-  const fs::path native_out = dir / (p.name + ".native");
-  for (int i = 0; i < a.runs; ++i) {
-    // Alternate the two modes so that changes in machine load hit both alike.
-    dmt::launch::Child n(argv, {}, native_out.string());
-    auto o = n.wait();
-    if (o.exit_code != 0) throw CommandError(kExitFailure, p.name + " failed natively (exit " + std::to_string(o.exit_code) + ")");
-    native.push_back(o.seconds);
 
-    dmt::launch::Options opt;
-    opt.library = a.library;
-    opt.report = (dir / (p.name + ".report")).string();
-    const fs::path dmt_out = dir / (p.name + ".dmt");
-    dmt::launch::Child d(argv, dmt::launch::environment(opt), dmt_out.string());
-    o = d.wait();
-    if (o.exit_code != 0) throw CommandError(kExitFailure, p.name + " failed under the runtime (exit " + std::to_string(o.exit_code) + ")");
-    under.push_back(o.seconds);
-    if (!same_file(native_out, dmt_out)) row.output_same = false;
-    std::ifstream rep(opt.report);
-    auto j = nlohmann::json::parse(rep, nullptr, false);
-    if (j.is_discarded() || !j.contains("schedule_hash")) throw CommandError(kExitFailure, p.name + ": no report from the runtime");
-    hashes.insert(j["schedule_hash"].get<std::string>());
-    row.turns = j["turns"].get<unsigned long long>();
-    row.threads = j["threads"].get<unsigned>();
+  // The training run: round-robin on another input, writing the profile the weighted runs use.
+  dmt::launch::Options profile;
+  profile.library = a.library;
+  profile.profile = (dir / (p.name + ".profile")).string();
+  std::vector<std::string> train_argv = p.argv;
+  train_argv.push_back(train.string());
+  {
+    dmt::launch::Child c(train_argv, dmt::launch::environment(profile), (dir / (p.name + ".train")).string());
+    if (c.wait().exit_code != 0) throw CommandError(kExitFailure, p.name + ": the profiling run failed");
   }
-  // The machine is shared: the best run of each mode is the least disturbed one.
-  row.native_s = *std::min_element(native.begin(), native.end());
-  row.dmt_s = *std::min_element(under.begin(), under.end());
-  row.native_median_s = median(native);
-  row.dmt_median_s = median(under);
-  row.ratio = row.dmt_s / row.native_s;
-  row.hash_stable = hashes.size() == 1;
-  row.hash = *hashes.begin();
+  std::ifstream prof(profile.profile);
+  for (std::string line; std::getline(prof, line);) row.profile_sites += !line.empty() && line[0] != '#';
+
+  dmt::launch::Options round_robin;
+  round_robin.library = a.library;
+  round_robin.report = (dir / (p.name + ".report")).string();
+  dmt::launch::Options weighted = round_robin;
+  weighted.weights = profile.profile;
+  const fs::path native_out = dir / (p.name + ".native");
+  const fs::path dmt_out = dir / (p.name + ".dmt");
+  for (int i = 0; i < a.runs; ++i) {
+    // Alternate the modes so that changes in machine load hit all alike.
+    run_once(p.name, argv, nullptr, native_out, native_out, row.native);
+    run_once(p.name, argv, &round_robin, dmt_out, native_out, row.round_robin);
+    run_once(p.name, argv, &weighted, dmt_out, native_out, row.weighted);
+  }
   return row;
 }
 
@@ -202,8 +224,8 @@ double handoff_ns(const BenchArgs& a) {
   return std::stod(v);
 }
 
-void write_markdown(const BenchArgs& a, const std::vector<Row>& rows, double geomean, double handoff,
-                    const std::string& load_before, const std::string& load_after) {
+void write_markdown(const BenchArgs& a, const std::vector<Row>& rows, double geomean_rr, double geomean_weighted,
+                    double handoff, const std::string& load_before, const std::string& load_after) {
   const fs::path out(a.out);
   if (out.has_parent_path()) fs::create_directories(out.parent_path());
   std::ofstream md(out);
@@ -215,31 +237,39 @@ void write_markdown(const BenchArgs& a, const std::vector<Row>& rows, double geo
   md << "# DMT runtime overhead\n\n"
      << "Written by `lockstep bench dmt` on " << date << ". Each program compresses the same "
      << a.size << "-byte generated text file, output to a file; " << a.runs
-     << " runs per mode (native and under `liblockstep_dmt.so`, alternating); the ratio uses the best "
-     << "run of each mode, medians are shown too.\n\n"
+     << " runs per mode, the modes alternating: native; under `liblockstep_dmt.so` with the "
+     << "round-robin turn; and under it with gap weights (`LOCKSTEP_DMT_WEIGHTS`) from a profile "
+     << "that one training run wrote on a *different* generated text of the same size "
+     << "(`LOCKSTEP_DMT_PROFILE`, round-robin; see dmt/README.md). The ratio uses the best run of "
+     << "each mode; medians are shown too.\n\n"
      << "Machine: " << cpu_model() << ", " << std::thread::hardware_concurrency() << " CPUs, Linux "
      << u.release << "; load average " << load_before << " before, " << load_after << " after "
      << "(the machine is shared, so timings are noisy).\n\n"
-     << "| program | command | native s (best / median) | dmt s (best / median) | ratio | output = native | schedule hash stable | turns | threads (dmt) |\n"
-     << "|---|---|---:|---:|---:|---|---|---:|---:|\n";
-  char buf[512];
+     << "| program | command | native s (best / median) | round-robin s (best / median) | ratio | weighted s (best / median) | **ratio** | output = native | schedule hash stable (weighted) | turns | threads | profile sites |\n"
+     << "|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|\n";
+  char buf[768];
   for (const Row& r : rows) {
-    std::snprintf(buf, sizeof buf, "| %s | `%s` | %.3f / %.3f | %.3f / %.3f | %.3f | %s | %s (%s) | %llu | %u |\n",
-                  r.name.c_str(), r.command.c_str(), r.native_s, r.native_median_s, r.dmt_s, r.dmt_median_s, r.ratio, r.output_same ? "yes" : "NO",
-                  r.hash_stable ? "yes" : "NO", r.hash.c_str(), r.turns, r.threads);
+    std::snprintf(buf, sizeof buf,
+                  "| %s | `%s` | %.3f / %.3f | %.3f / %.3f | %.3f | %.3f / %.3f | **%.3f** | %s | %s (%s) | %llu | %u | %zu |\n",
+                  r.name.c_str(), r.command.c_str(), r.native.best(), median(r.native.seconds), r.round_robin.best(),
+                  median(r.round_robin.seconds), r.ratio(), r.weighted.best(), median(r.weighted.seconds), r.weighted_ratio(),
+                  r.round_robin.output_same && r.weighted.output_same ? "yes" : "NO",
+                  r.round_robin.hashes.size() == 1 && r.weighted.hashes.size() == 1 ? "yes" : "NO",
+                  r.weighted.hashes.begin()->c_str(), r.weighted.turns, r.weighted.threads, r.profile_sites);
     md << buf;
   }
   std::snprintf(buf, sizeof buf,
-                "\nGeometric mean of the ratios: **%.3f** (overhead %+.1f%%; goal <= +15%%).\n\n"
+                "\nGeometric mean of the ratios: round-robin **%.3f** (overhead %+.1f%%), weighted **%.3f** "
+                "(overhead %+.1f%%); goal <= +15%%.\n\n"
                 "Turn hand-off latency (two threads pinned to different CPUs passing the turn with "
                 "`sched_yield`, including recording each operation): **%.0f ns** (goal < 2000 ns).\n",
-                geomean, (geomean - 1) * 100, handoff);
+                geomean_rr, (geomean_rr - 1) * 100, geomean_weighted, (geomean_weighted - 1) * 100, handoff);
   md << buf;
-  md << "\nNotes: the threads column counts the threads each program created under the runtime. "
-        "xz's encoder starts worker threads lazily; under the deterministic schedule it may start "
-        "fewer than natively, and on a 2-CPU machine fewer encoders time-slicing the CPUs can be "
-        "faster, so a ratio below 1 there is the program's own behaviour, not a negative cost of "
-        "scheduling. Regenerate with `lockstep bench dmt`.\n";
+  md << "\nNotes: turns and threads are those of the weighted runs. xz's encoder starts worker "
+        "threads lazily; under a deterministic schedule it may start fewer than natively, and on "
+        "a 2-CPU machine fewer encoders time-slicing the CPUs can be faster, so a ratio below 1 "
+        "there is the program's own behaviour, not a negative cost of scheduling. Regenerate with "
+        "`lockstep bench dmt`.\n";
 }
 
 void run(const BenchArgs& a) {
@@ -262,42 +292,54 @@ void run(const BenchArgs& a) {
   }
   TempDir dir;
   const fs::path input = dir.path() / "input.txt";
-  write_input(input, args.size);
+  const fs::path train = dir.path() / "train.txt";
+  write_input(input, args.size, 42);
+  write_input(train, args.size, 7);
   const std::string load_before = loadavg();
   std::vector<Row> rows;
-  double log_sum = 0;
+  double log_rr = 0, log_weighted = 0;
   for (const auto& p : programs) {
-    log::info("bench dmt: {} ({} runs per mode)", p.name, args.runs);
-    rows.push_back(bench_program(p, input, dir.path(), args));
-    log_sum += std::log(rows.back().ratio);
+    log::info("bench dmt: {} (a profiling run, then {} runs per mode)", p.name, args.runs);
+    rows.push_back(bench_program(p, input, train, dir.path(), args));
+    log_rr += std::log(rows.back().ratio());
+    log_weighted += std::log(rows.back().weighted_ratio());
   }
-  const double geomean = std::exp(log_sum / static_cast<double>(rows.size()));
+  const double n = static_cast<double>(rows.size());
+  const double geomean_rr = std::exp(log_rr / n);
+  const double geomean_weighted = std::exp(log_weighted / n);
   const double handoff = handoff_ns(args);
   const std::string load_after = loadavg();
 
-  std::printf("%-8s %10s %10s %8s %6s %6s\n", "program", "native s", "dmt s", "ratio", "same", "hash");
+  std::printf("%-8s %10s %10s %8s %10s %8s %6s %6s\n", "program", "native s", "rr s", "ratio", "weighted s", "ratio", "same", "hash");
   for (const Row& r : rows) {
-    std::printf("%-8s %10.3f %10.3f %8.3f %6s %6s\n", r.name.c_str(), r.native_s, r.dmt_s, r.ratio,
-                r.output_same ? "yes" : "NO", r.hash_stable ? "yes" : "NO");
+    std::printf("%-8s %10.3f %10.3f %8.3f %10.3f %8.3f %6s %6s\n", r.name.c_str(), r.native.best(), r.round_robin.best(),
+                r.ratio(), r.weighted.best(), r.weighted_ratio(),
+                r.round_robin.output_same && r.weighted.output_same ? "yes" : "NO", r.ok() ? "yes" : "NO");
   }
-  std::printf("geomean ratio %.3f (overhead %+.1f%%)\nturn hand-off %.0f ns\n", geomean, (geomean - 1) * 100, handoff);
-  write_markdown(args, rows, geomean, handoff, load_before, load_after);
+  std::printf("geomean ratio: round-robin %.3f (overhead %+.1f%%), weighted %.3f (overhead %+.1f%%)\nturn hand-off %.0f ns\n",
+              geomean_rr, (geomean_rr - 1) * 100, geomean_weighted, (geomean_weighted - 1) * 100, handoff);
+  write_markdown(args, rows, geomean_rr, geomean_weighted, handoff, load_before, load_after);
   std::printf("wrote %s\n", args.out.c_str());
   if (args.json) {
     nlohmann::json j;
-    j["geomean_ratio"] = geomean;
+    j["geomean_ratio"] = geomean_weighted;
+    j["geomean_ratio_round_robin"] = geomean_rr;
     j["handoff_ns"] = handoff;
     for (const Row& r : rows) {
-      j["programs"].push_back({{"name", r.name}, {"native_s", r.native_s}, {"dmt_s", r.dmt_s},
-                               {"native_median_s", r.native_median_s}, {"dmt_median_s", r.dmt_median_s}, {"ratio", r.ratio},
-                               {"output_same", r.output_same}, {"hash_stable", r.hash_stable}, {"schedule_hash", r.hash},
-                               {"turns", r.turns}});
+      j["programs"].push_back({{"name", r.name}, {"native_s", r.native.best()}, {"dmt_s", r.weighted.best()},
+                               {"round_robin_s", r.round_robin.best()}, {"native_median_s", median(r.native.seconds)},
+                               {"dmt_median_s", median(r.weighted.seconds)}, {"ratio", r.weighted_ratio()},
+                               {"round_robin_ratio", r.ratio()}, {"output_same", r.round_robin.output_same && r.weighted.output_same},
+                               {"hash_stable", r.ok()}, {"schedule_hash", *r.weighted.hashes.begin()},
+                               {"turns", r.weighted.turns}, {"profile_sites", r.profile_sites}});
     }
     std::printf("%s\n", j.dump().c_str());
   }
   for (const Row& r : rows) {
-    if (!r.output_same) throw CommandError(kExitFailure, r.name + ": output under the runtime differs from native");
-    if (!r.hash_stable) throw CommandError(kExitFailure, r.name + ": schedule hash differs between runs");
+    if (!r.round_robin.output_same || !r.weighted.output_same) {
+      throw CommandError(kExitFailure, r.name + ": output under the runtime differs from native");
+    }
+    if (!r.ok()) throw CommandError(kExitFailure, r.name + ": schedule hash differs between runs");
   }
 }
 

@@ -91,6 +91,8 @@ const bool registered = add_command([](CLI::App& root) {
   r->add_option("--lib", run_args->opt.library, "Runtime library (default: ../lib/liblockstep_dmt.so next to lockstep)");
   r->add_option("--trace", run_args->opt.trace, "Write one line per operation (logical time, thread, op, object)");
   r->add_option("--report", run_args->opt.report, "Write a JSON report (schedule_hash, turns, op counts) at exit");
+  r->add_option("--profile", run_args->opt.profile, "Measure how long threads compute after each site; write the profile at exit");
+  r->add_option("--weights", run_args->opt.weights, "Schedule by a profile written by --profile (see dmt/README.md)")->check(CLI::ExistingFile);
   r->add_option("--ns-per-turn", run_args->opt.ns_per_turn, "Logical nanoseconds per turn (default 1000)")->check(CLI::PositiveNumber);
   r->add_option("--clock", run_args->opt.clock, "Clock the program reads: logical (default) or real");
   r->add_option("--spin", run_args->opt.spin, "Spin iterations before sleeping on a turn (default 1000)")->check(CLI::NonNegativeNumber);

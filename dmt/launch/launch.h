@@ -24,6 +24,8 @@ struct Options {
   std::string library;  // empty: default_library()
   std::string trace;
   std::string report;
+  std::string weights;  // LOCKSTEP_DMT_WEIGHTS: a profile to schedule by
+  std::string profile;  // LOCKSTEP_DMT_PROFILE: write one at exit
   std::string clock;  // "", "logical" or "real"
   long long ns_per_turn = 0;
   long long spin = -1;
@@ -52,6 +54,8 @@ inline std::vector<std::string> environment(const Options& o) {
   std::vector<std::string> env{"LD_PRELOAD=" + preload};
   if (!o.trace.empty()) env.push_back("LOCKSTEP_DMT_TRACE=" + o.trace);
   if (!o.report.empty()) env.push_back("LOCKSTEP_DMT_REPORT=" + o.report);
+  if (!o.weights.empty()) env.push_back("LOCKSTEP_DMT_WEIGHTS=" + o.weights);
+  if (!o.profile.empty()) env.push_back("LOCKSTEP_DMT_PROFILE=" + o.profile);
   if (!o.clock.empty()) env.push_back("LOCKSTEP_DMT_CLOCK=" + o.clock);
   if (o.ns_per_turn > 0) env.push_back("LOCKSTEP_DMT_NS_PER_TURN=" + std::to_string(o.ns_per_turn));
   if (o.spin >= 0) env.push_back("LOCKSTEP_DMT_SPIN=" + std::to_string(o.spin));

@@ -54,6 +54,7 @@ void read_options() {
   o.disabled = env_u64("LOCKSTEP_DMT_DISABLE", 0, 0, 1) == 1;
   o.keep_in_cs = env_u64("LOCKSTEP_DMT_KEEP_TURN_IN_CS", 1, 0, 1) == 1;
   o.soft_barrier_turns = static_cast<uint32_t>(env_u64("LOCKSTEP_DMT_SOFT_BARRIER_TURNS", 10000, 1, 1u << 30));
+  o.weight_context = env_u64("LOCKSTEP_DMT_WEIGHT_CONTEXT", 1, 0, 1) == 1;
   o.logical_clock = true;
   if (const char* c = getenv("LOCKSTEP_DMT_CLOCK")) {
     if (strcmp(c, "real") == 0) {
@@ -71,6 +72,8 @@ void read_options() {
       _exit(2);
     }
   }
+  env_str("LOCKSTEP_DMT_WEIGHTS", o.weights_path, sizeof o.weights_path);
+  env_str("LOCKSTEP_DMT_PROFILE", o.profile_path, sizeof o.profile_path);
   env_str("LOCKSTEP_DMT_TRACE", o.trace_path, sizeof o.trace_path);
   env_str("LOCKSTEP_DMT_REPORT", o.report_path, sizeof o.report_path);
   env_str("LOCKSTEP_DMT_LOG", o.log_path, sizeof o.log_path);
@@ -121,6 +124,7 @@ void do_init() {
   t_in_init = true;
   resolve_real();
   read_options();
+  load_weights();
   g.hash = 0xcbf29ce484222325ull;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   g.max_spinners = cpus > 2 ? static_cast<uint32_t>(cpus) : 2;
@@ -128,6 +132,7 @@ void do_init() {
   g.base_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
   Thread* main = &g.threads[0];
   reset_thread(main);
+  main->stack_ref = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   main->state = TState::runnable;
   main->handle = pthread_self();
   main->go.store(1, std::memory_order_relaxed);  // the main thread starts with the turn
@@ -234,6 +239,7 @@ void process_exit() {
   }
   flush_trace();
   write_report();
+  write_profile();
 }
 
 }  // namespace lockstep::dmt

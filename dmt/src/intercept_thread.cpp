@@ -33,6 +33,7 @@ void leave_on_exit(Thread* t) {
 
 void* trampoline(void* p) {
   Thread* t = static_cast<Thread*>(p);
+  t->stack_ref = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   set_self(t);
   begin_op(t);
   record(t, Op::thread_start, Kind::thread, t->index);

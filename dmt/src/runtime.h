@@ -55,6 +55,15 @@ struct Thread {
   pthread_t handle{};
   void* (*start)(void*) = nullptr;
   void* arg = nullptr;
+  // Place in the run queue, ordered by `at`, the virtual time (g.vclock units) at which the
+  // thread is due for its next operation; ties in insertion order.
+  uint64_t at = 0;
+  uint64_t last_key = 0;      // weight key of the last operation recorded (see weights.cpp)
+  uintptr_t stack_ref = 0;
+  uint64_t prev_site = 0;    // a frame address near the bottom of this thread's stack
+  uint64_t gap_key = 0;       // profiling: key of the operation that began the current gap
+  int64_t gap_start_ns = 0;   // profiling: when that operation released the turn
+  int64_t turn_wait_ns = 0;   // profiling: real time spent waiting for the turn
   Thread* rq_next = nullptr;   // run queue
   Thread* wq_next = nullptr;   // wait queue of the object at wait_addr
   Thread* tm_next = nullptr;   // timer list, sorted by (deadline, index)
@@ -94,6 +103,9 @@ struct Options {
   bool disabled = false;
   bool idle_real = false;  // LOCKSTEP_DMT_IDLE=real: an idle process waits out its timers in real time
   uint32_t soft_barrier_turns = 0;
+  bool weight_context = false;  // LOCKSTEP_DMT_WEIGHT_CONTEXT: a site includes the previous one
+  char weights_path[512] = {};  // LOCKSTEP_DMT_WEIGHTS: gap weights to schedule by
+  char profile_path[512] = {};  // LOCKSTEP_DMT_PROFILE: measure gaps and write them at exit
   char trace_path[512] = {};
   char report_path[512] = {};
   char log_path[512] = {};  // LOCKSTEP_DMT_LOG: the runtime's messages (empty: stderr)
@@ -125,6 +137,9 @@ struct Global {
   uint32_t rq_len = 0;
   Thread* timers = nullptr;
   std::atomic<uint64_t> clock{0};
+  // Virtual time of the run queue: the `at` of the thread that last took the turn. It orders
+  // threads only; logical time for timers and clock reads stays `clock` (turns).
+  uint64_t vclock = 0;
   uint64_t next_object_id = 0;
   Object objects[kObjectSlots];
   uint32_t object_count = 0;
@@ -202,6 +217,19 @@ inline void lock_acquired(Thread* t) { ++t->held; }
 inline void lock_released(Thread* t) {
   if (t->held > 0) --t->held;
 }
+
+// Gap weights (weights.cpp). After each operation a thread goes back into the run queue at
+// vclock + weight, where the weight estimates, in turns of LOCKSTEP_DMT_NS_PER_TURN, how long the
+// thread computes before its next operation (from a profile, LOCKSTEP_DMT_WEIGHTS). Without a
+// weights file every weight is 1 and the queue is plain round-robin.
+void note_site(Thread* t, Op op, Kind kind);  // under the turn: sets t->last_key
+uint64_t weight_of(uint64_t key);              // 1 when unknown
+void load_weights();                           // at start-up, from LOCKSTEP_DMT_WEIGHTS
+bool profiling();
+int64_t profile_now_ns();
+void profile_gap_begin(Thread* t);                    // as an operation releases the turn
+void profile_gap_end(Thread* t, int64_t arrived_ns);  // once the next operation holds it
+void write_profile();
 
 // Under the turn: records one operation in the hash, counters, tail and trace.
 void record(Thread* t, Op op, Kind kind, uint64_t id);

@@ -21,16 +21,29 @@ inline void cpu_relax() {
 #endif
 }
 
-void rq_push(Thread* t) {
+// Inserts T in `at` order, after every thread due at the same time. With every weight 1 each
+// insert lands at the tail (every queued thread has at <= vclock + 1): plain round-robin.
+void rq_insert(Thread* t, uint64_t at) {
+  t->at = at;
   t->rq_next = nullptr;
-  if (g.rq_tail) {
-    g.rq_tail->rq_next = t;
-  } else {
-    g.rq_head = t;
-  }
-  g.rq_tail = t;
   ++g.rq_len;
+  if (!g.rq_tail || g.rq_tail->at <= at) {
+    if (g.rq_tail) {
+      g.rq_tail->rq_next = t;
+    } else {
+      g.rq_head = t;
+    }
+    g.rq_tail = t;
+    return;
+  }
+  Thread** p = &g.rq_head;
+  while ((*p)->at <= at) p = &(*p)->rq_next;
+  t->rq_next = *p;
+  *p = t;
 }
+
+// A thread (re-)entering the run queue is due right after the current turn.
+void rq_push(Thread* t) { rq_insert(t, g.vclock + 1); }
 
 Thread* rq_pop() {
   Thread* t = g.rq_head;
@@ -149,6 +162,7 @@ void advance_clock_for_idle_locked() {
 }
 
 void give_turn(Thread* t) {
+  if (t->at > g.vclock) g.vclock = t->at;
   if (t->go.exchange(1, std::memory_order_acq_rel) == 2) futex_wake(&t->go, 1);
 }
 
@@ -387,7 +401,11 @@ Thread* current_scheduled() {
 void begin_op(Thread* t) {
   if (t->depth++ > 0) return;
   const int saved_errno = errno;
+  // Profiling measures the gap up to the arrival here, not the wait for the turn that follows.
+  const int64_t arrived_ns = t->gap_key ? profile_now_ns() : 0;
   wait_for_turn(t);
+  if (t->gap_key) profile_gap_end(t, arrived_ns);
+  if (arrived_ns) t->turn_wait_ns += profile_now_ns() - arrived_ns;
   errno = saved_errno;
   if (g.shutdown) {
     // The process is exiting on another thread, which keeps the last turn: stay parked.
@@ -415,10 +433,14 @@ void end_op(Thread* t, bool may_keep) {
     return;
   }
   t->kept = 0;
-  // Rotate: the holder is the head; it goes to the tail.
+  // The holder is the head; it goes back in at its next due time (the tail when unweighted).
+  const uint64_t weight = weight_of(t->last_key);
+  if (g.opt.profile_path[0]) profile_gap_begin(t);
   if (g.rq_head == t && g.rq_len > 1) {
     rq_pop();
-    rq_push(t);
+    rq_insert(t, g.vclock + weight);
+  } else if (g.rq_head == t) {
+    t->at = g.vclock + weight;
   }
   schedule_next();
   errno = saved_errno;
@@ -540,6 +562,7 @@ void ext_end(Thread* t, Kind kind, uint64_t id, Op op) {
     g.idle_epoch.fetch_add(1);
     advance_clock_for_idle_locked();
     rq_push(t);
+    if (t->at > g.vclock) g.vclock = t->at;
     g.lock.unlock();
     futex_wake(&g.idle_epoch, INT_MAX);
     t->go.store(1, std::memory_order_release);
@@ -645,6 +668,12 @@ void reset_thread(Thread* t) {
   t->start = nullptr;
   t->arg = nullptr;
   t->rq_next = t->wq_next = t->tm_next = t->arr_next = nullptr;
+  t->at = 0;
+  t->last_key = t->gap_key = 0;
+  t->stack_ref = 0;
+  t->prev_site = 0;
+  t->gap_start_ns = 0;
+  t->turn_wait_ns = 0;
   t->wait_addr = 0;
   t->deadline = 0;
   t->timed = false;
@@ -658,14 +687,17 @@ void reinit_after_fork(Thread* t) {
   Thread* zero = &g.threads[0];
   const int depth = t->depth;
   const pthread_t handle = t->handle;
+  const uintptr_t stack_ref = t->stack_ref;
   for (uint32_t i = 0; i < g.nthreads; ++i) reset_thread(&g.threads[i]);
   zero->state = TState::runnable;
   zero->depth = depth;
   zero->handle = handle;
+  zero->stack_ref = stack_ref;
   g.nthreads = 1;
   set_self(zero);
   g.rq_head = g.rq_tail = nullptr;
   g.rq_len = 0;
+  g.vclock = 0;
   rq_push(zero);
   g.timers = nullptr;
   g.arrivals_head = g.arrivals_tail = nullptr;

@@ -128,6 +128,7 @@ void record(Thread* t, Op op, Kind kind, uint64_t id) {
   g.hash = h;
   ++g.op_counts[static_cast<int>(op)];
   g.tail[g.tail_pos++ % kTailSize] = TailRecord{clock, t->index, op, kind, id};
+  note_site(t, op, kind);
   if (g.trace_fd < 0) return;
   if (g.trace_len + 128 > sizeof g.trace_buf) flush_trace();
   char* p = g.trace_buf + g.trace_len;

@@ -9,6 +9,12 @@
 #       different outputs (so the runtime is what makes the runs agree), --same-as-native
 #       requires the runtime's output to equal the native output.
 #       --input GEN:SIZE runs GEN SIZE to make a fixed input file that replaces @INPUT@ in ARGS.
+#       --profiled first runs PROGRAM once with LOCKSTEP_DMT_PROFILE (on a different input of half
+#       the size when --input is given), then makes the N runs with that profile as
+#       LOCKSTEP_DMT_WEIGHTS: the weighted schedule must be as deterministic, and must differ from
+#       the round-robin one (else the weights did nothing).
+#   dmt_test.sh bad-weights --lib LIB -- PROGRAM
+#       A malformed weights file makes the runtime exit 2 with a one-line error naming the file.
 #   dmt_test.sh server --lib LIB --server BIN --client BIN
 #       Starts the echo server under LIB and serves the client's load with 0 failures.
 #   dmt_test.sh cli --lib LIB --lockstep BIN -- PROGRAM
@@ -36,6 +42,7 @@ trap cleanup EXIT
 mode=${1:-}; shift || true
 gen=""; gen_size=0
 lockstep=""
+profiled=0
 lib=""; runs=20; native_runs=0; expect_differs=0; same_as_native=0; load=0; server=""; client=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,6 +52,7 @@ while [ $# -gt 0 ]; do
     --expect-native-differs) expect_differs=1; shift ;;
     --same-as-native) same_as_native=1; shift ;;
     --load) load=1; shift ;;
+    --profiled) profiled=1; shift ;;
     --server) server=$2; shift 2 ;;
     --input) gen=${2%%:*}; gen_size=${2##*:}; shift 2 ;;
     --client) client=$2; shift 2 ;;
@@ -80,6 +88,22 @@ determinism)
     for a in "$@"; do [ "$a" = "@INPUT@" ] && args+=("$tmp/input.txt") || args+=("$a"); done
     set -- "${args[@]}"
   fi
+  if [ "$profiled" = 1 ]; then
+    # Train on another input when there is one, as `lockstep bench dmt` does.
+    train=("$@")
+    if [ -n "$gen" ]; then
+      "$gen" $((gen_size / 2)) >"$tmp/train.txt" || die "cannot generate the training input"
+      train=()
+      for a in "$@"; do [ "$a" = "$tmp/input.txt" ] && train+=("$tmp/train.txt") || train+=("$a"); done
+    fi
+    LOCKSTEP_DMT_PROFILE="$tmp/profile" under_dmt "$tmp/report.plain" "${train[@]}" >/dev/null 2>"$tmp/err.train" ||
+      { tail -n 40 "$tmp/err.train" >&2; die "profiling run failed"; }
+    grep -qv '^#' "$tmp/profile" || die "the profile has no sites"
+    echo "profile: $(grep -cv '^#' "$tmp/profile") sites"
+    under_dmt "$tmp/report.plain" "$@" >/dev/null 2>&1 || die "round-robin run failed"
+    hashes_of "$tmp/report.plain" >"$tmp/hash.plain"
+    export LOCKSTEP_DMT_WEIGHTS="$tmp/profile"
+  fi
   if [ "$load" = 1 ]; then
     for _ in 1 2; do (while :; do :; done) & loader_pids+=($!); done
   fi
@@ -99,6 +123,11 @@ determinism)
   done
   echo "under the runtime: $runs runs, identical output and schedule hashes:"
   sed 's/^/  process/' "$tmp/hash.1"
+  if [ "$profiled" = 1 ]; then
+    cmp -s "$tmp/hash.plain" "$tmp/hash.1" && die "the weighted schedule is the round-robin one: the weights had no effect"
+    echo "weighted schedule differs from round-robin ($(head -c 40 "$tmp/hash.plain" | tr '\n' ' '))"
+    unset LOCKSTEP_DMT_WEIGHTS
+  fi
   for p in "${loader_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   loader_pids=()
   if [ "$native_runs" -gt 0 ]; then
@@ -115,6 +144,20 @@ determinism)
       echo "output identical to the native output"
     fi
   fi
+  ;;
+bad-weights)
+  [ $# -gt 0 ] || die "no program"
+  printf '# a comment\n0 mutex_unlock m@12 3 1000\n0 no_such_op m@12 3 1000\n' >"$tmp/weights"
+  LOCKSTEP_DMT_WEIGHTS="$tmp/weights" under_dmt "$tmp/report" "$@" >/dev/null 2>"$tmp/err"
+  rc=$?
+  [ $rc -eq 2 ] || die "a malformed weights file gave exit code $rc, expected 2"
+  grep -q "LOCKSTEP_DMT_WEIGHTS $tmp/weights: unknown operation (line 3)" "$tmp/err" || { cat "$tmp/err" >&2; die "no clear error naming file and line"; }
+  printf '0 mutex_unlock m@12 3\n' >"$tmp/weights"
+  LOCKSTEP_DMT_WEIGHTS="$tmp/weights" under_dmt "$tmp/report" "$@" >/dev/null 2>"$tmp/err"
+  [ $? -eq 2 ] && grep -q "line 1" "$tmp/err" || { cat "$tmp/err" >&2; die "a short line was not rejected"; }
+  LOCKSTEP_DMT_WEIGHTS="$tmp/missing" under_dmt "$tmp/report" "$@" >/dev/null 2>"$tmp/err"
+  [ $? -eq 2 ] && grep -q "cannot open LOCKSTEP_DMT_WEIGHTS" "$tmp/err" || { cat "$tmp/err" >&2; die "a missing file was not rejected"; }
+  echo "malformed, short and missing weights files: exit 2 with a clear error"
   ;;
 server)
   [ -x "$server" ] && [ -x "$client" ] || die "need --server and --client"
@@ -135,6 +178,12 @@ cli)
   grep -q '"schedule_hash"' "$tmp/r.json" || die "no report"
   [ -s "$tmp/t.txt" ] || die "no trace"
   head -n 3 "$tmp/t.txt"
+  timeout 60 "$lockstep" dmt run --lib "$lib" --profile "$tmp/p.txt" -- "$@" >/dev/null || die "dmt run --profile failed"
+  grep -qv '^#' "$tmp/p.txt" || die "--profile wrote no sites"
+  timeout 60 "$lockstep" dmt run --lib "$lib" --weights "$tmp/p.txt" --report "$tmp/w.json" -- "$@" >/dev/null \
+    || die "dmt run --weights failed"
+  grep -q '"schedule_hash"' "$tmp/w.json" || die "no report with --weights"
+  timeout 60 "$lockstep" dmt run --lib "$lib" --weights "$tmp/none.txt" -- true 2>/dev/null; [ $? -eq 2 ] || die "missing --weights file not rejected"
   timeout 60 "$lockstep" dmt run --lib "$lib" -- false; [ $? -eq 1 ] || die "exit code not passed through"
   timeout 60 "$lockstep" dmt run --lib /nonexistent/lib.so -- true 2>/dev/null; [ $? -eq 2 ] || die "missing library not rejected"
   timeout 60 "$lockstep" dmt run --lib "$lib" --clock bogus -- true 2>/dev/null; [ $? -eq 2 ] || die "bad --clock not rejected"
@@ -176,6 +225,6 @@ block-beside-timer)
     echo "LOCKSTEP_DMT_IDLE=$idle: $out"
   done
   ;;
-*) die "usage: dmt_test.sh determinism|server|deadlock|block-beside-timer ..." ;;
+*) die "usage: dmt_test.sh determinism|bad-weights|server|deadlock|block-beside-timer ..." ;;
 esac
 exit 0
