@@ -58,9 +58,9 @@ struct Thread {
   // Place in the run queue, ordered by `at`, the virtual time (g.vclock units) at which the
   // thread is due for its next operation; ties in insertion order.
   uint64_t at = 0;
-  uint64_t last_key = 0;      // weight key of the last operation recorded (see weights.cpp)
-  uintptr_t stack_ref = 0;
-  uint64_t prev_site = 0;    // a frame address near the bottom of this thread's stack
+  uint64_t last_key = 0;      // weight key of the last operation's site (weights.cpp)
+  uint64_t prev_site = 0;     // the site before it (the context of the next key)
+  uintptr_t stack_ref = 0;    // a frame address near the bottom of this thread's stack
   uint64_t gap_key = 0;       // profiling: key of the operation that began the current gap
   int64_t gap_start_ns = 0;   // profiling: when that operation released the turn
   int64_t turn_wait_ns = 0;   // profiling: real time spent waiting for the turn
