@@ -224,10 +224,23 @@ double handoff_ns(const BenchArgs& a) {
   return std::stod(v);
 }
 
+// Text below this line in the report is written by hand and kept when the bench rewrites it.
+constexpr const char* kNotesMarker = "<!-- lockstep bench dmt: text below this line is written by hand and kept -->";
+
+std::string kept_notes(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  const size_t at = text.find(kNotesMarker);
+  return at == std::string::npos ? "" : text.substr(at + std::string(kNotesMarker).size());
+}
+
 void write_markdown(const BenchArgs& a, const std::vector<Row>& rows, double geomean_rr, double geomean_weighted,
                     double handoff, const std::string& load_before, const std::string& load_after) {
   const fs::path out(a.out);
   if (out.has_parent_path()) fs::create_directories(out.parent_path());
+  const std::string notes = kept_notes(out);
   std::ofstream md(out);
   utsname u{};
   ::uname(&u);
@@ -269,7 +282,9 @@ void write_markdown(const BenchArgs& a, const std::vector<Row>& rows, double geo
         "threads lazily; under a deterministic schedule it may start fewer than natively, and on "
         "a 2-CPU machine fewer encoders time-slicing the CPUs can be faster, so a ratio below 1 "
         "there is the program's own behaviour, not a negative cost of scheduling. Regenerate with "
-        "`lockstep bench dmt`.\n";
+        "`lockstep bench dmt`.\n\n"
+     << kNotesMarker << notes;
+  if (notes.empty()) md << "\n";
 }
 
 void run(const BenchArgs& a) {
