@@ -126,21 +126,6 @@ std::string leaf_procs_file(const std::string& replica_path, ReplicaCgroup::Leaf
   return replica_path + (leaf == ReplicaCgroup::Leaf::node ? "/node" : "/server") + "/cgroup.procs";
 }
 
-std::string cpu_weight_file(const CpuHierarchy& h, const std::string& dir) {
-  return dir + (h.version == CgroupVersion::v2 ? "/cpu.weight" : "/cpu.shares");
-}
-
-std::string cpu_weight_value(const CpuHierarchy& h) {
-  // v1 cpu.shares: an ordinary process weighs 1024; v2 cpu.weight: 100.
-  return std::to_string((h.version == CgroupVersion::v2 ? 100 : 1024) * kClusterWeightProcesses);
-}
-
-std::string read_cpu_weight(const CpuHierarchy& h, const std::string& dir) {
-  std::string w = read_file(cpu_weight_file(h, dir));
-  while (!w.empty() && (w.back() == '\n' || w.back() == ' ')) w.pop_back();
-  return w;
-}
-
 ReplicaCgroup::ReplicaCgroup(const CpuHierarchy& h, const ClusterNames& names, int id, double cpus)
     : path_(replica_cgroup_path(h, names, id)) {
   std::error_code ec;
@@ -165,16 +150,6 @@ ReplicaCgroup::ReplicaCgroup(const CpuHierarchy& h, const ClusterNames& names, i
       write_file(path_ + "/cpu.cfs_period_us", std::to_string(kCpuPeriodUs));
       write_file(path_ + "/cpu.cfs_quota_us", std::to_string(quota_us));
     }
-    // The shared parent and the cluster's cgroup compete with every other process of the
-    // machine as ONE scheduling entity: by default three replicas together weigh as much as one
-    // compiler process, while orig's single server has that weight to itself. A request through
-    // the proxy waits for a CPU at a dozen wake-ups (client, node, peers, storage thread,
-    // server) against orig's two, so other users' load slowed proxy_only far more than orig.
-    // Both ancestors weigh as much as kClusterWeightProcesses processes (every mode alike); what
-    // a replica may use is still capped by its quota. Idempotent (every replica writes it).
-    const std::string cluster_dir = cluster_cgroup_path(h, names);
-    for (const std::string& dir : {fs::path(cluster_dir).parent_path().string(), cluster_dir})
-      write_file(cpu_weight_file(h, dir), cpu_weight_value(h));
     for (const char* leaf : {"node", "server"}) {
       fs::create_directory(path_ + "/" + leaf, ec);
       if (ec) throw ClusterError(fmt::format("creating cgroup {}/{}: {}", path_, leaf, ec.message()));

@@ -46,13 +46,6 @@ class ReplicaCgroup {
   bool owned_ = true;
 };
 
-// The cluster's cgroup and the shared parent weigh as much as this many ordinary processes
-// (cpu.shares 1024 each on v1, cpu.weight 100 on v2), so the machine's other work delays the
-// replicas' wake-ups less; each replica's CPU stays capped by its quota (see ReplicaCgroup).
-inline constexpr int kClusterWeightProcesses = 8;
-// The weight of the cgroup at DIR as written ("8192"), or "" if unreadable.
-std::string read_cpu_weight(const CpuHierarchy& hierarchy, const std::string& dir);
-
 // Directory of replica ID's cgroup and of the whole cluster's.
 std::string replica_cgroup_path(const CpuHierarchy& hierarchy, const ClusterNames& names, int id);
 std::string cluster_cgroup_path(const CpuHierarchy& hierarchy, const ClusterNames& names);
