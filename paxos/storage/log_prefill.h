@@ -13,6 +13,7 @@
 // this class.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -25,8 +26,10 @@ namespace lockstep::paxos::storage {
 std::filesystem::path log_file_path(const std::filesystem::path& dir, uint32_t number);
 
 // Writes log file `number` (`bytes` of zeros) unless a file of that name exists. Returns true if
-// this call created it. Never throws.
-bool prefill_log_file(const std::filesystem::path& dir, uint32_t number, size_t bytes);
+// this call created it. With `stop`, the writing is paced (see the .cpp) and gives up once *stop
+// is set. Never throws.
+bool prefill_log_file(const std::filesystem::path& dir, uint32_t number, size_t bytes,
+                      const std::atomic<bool>* stop = nullptr);
 
 // True if `dir` holds no BDB log file (a fresh environment).
 bool has_no_log_files(const std::filesystem::path& dir);
@@ -58,6 +61,7 @@ class LogPrefiller {
   uint32_t wanted_ = 0;  // file number to write next, 0 if none
   bool stopping_ = false;
   uint64_t written_ = 0;
+  std::atomic<bool> abort_{false};  // set by the destructor: a file being written is given up
   std::thread thread_;  // last: starts after the state above exists
 };
 
