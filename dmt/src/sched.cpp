@@ -435,7 +435,7 @@ void end_op(Thread* t, bool may_keep) {
   t->kept = 0;
   // The holder is the head; it goes back in at its next due time (the tail when unweighted).
   const uint64_t weight = weight_of(t->last_key);
-  if (g.opt.profile_path[0]) profile_gap_begin(t);
+  if (profiling()) profile_gap_begin(t);
   if (g.rq_head == t && g.rq_len > 1) {
     rq_pop();
     rq_insert(t, g.vclock + weight);
