@@ -42,7 +42,8 @@ paxos::LogStore open_store(const ClusterConfig& config, paxos::NodeId id) {
   paxos::StorageOptions options;
   options.directory = config.node_data_dir(id);
   options.durability = config.storage.durability;
-  // Zero-filled BDB log files: measured 30-50% less time per commit fsync on the shared disk.
+  // Zero-filled BDB log files: a follower commit took 0.38-0.46 ms instead of 0.59-0.97 ms
+  // (docs/perf/paxos.md, session 3).
   options.prefill_log_files = true;
   return paxos::LogStore::open(options);
 }
