@@ -35,13 +35,6 @@ void MicroTimer::arm(uint32_t delay_us) {
   armed_ = true;
 }
 
-void MicroTimer::disarm() {
-  itimerspec spec{};
-  if (::timerfd_settime(fd_, 0, &spec, nullptr) != 0)
-    throw std::runtime_error(std::string("timerfd_settime: ") + std::strerror(errno));
-  armed_ = false;
-}
-
 void MicroTimer::on_readable(evutil_socket_t fd, short, void* self) {
   uint64_t expirations = 0;
   if (::read(fd, &expirations, sizeof expirations) != sizeof expirations) return;  // disarmed meanwhile

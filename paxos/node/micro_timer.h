@@ -25,8 +25,6 @@ class MicroTimer {
 
   // (Re)starts the one-shot delay.
   void arm(uint32_t delay_us);
-  // Cancels an armed delay (it will not fire).
-  void disarm();
   bool armed() const { return armed_; }
 
  private:

@@ -2,8 +2,7 @@
 // that connects them to peers and to clients.
 //
 // Every loop iteration handles whatever arrived (peer messages, client submissions, the tick
-// timer), then drains the core's Ready output (a leader cuts queued submissions into an entry
-// at once when no entry awaits its quorum, else when that one commits: see process_ready()): the leader's Accepts go out at once, and so do the
+// timer), then drains the core's Ready output: the leader's Accepts go out at once, and so do the
 // answers to clients whose submissions committed (committed = durable on a majority); the other
 // messages wait for one durable write of the iteration's entries (group commit), after which
 // committed proposals are applied. Output queued during the iteration (replies to clients,
