@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 
 struct BenchArgs {
   int runs = 5;
+  int train_runs = 3;
   long long size = 16 * 1000 * 1000;
   std::string out = "docs/perf/dmt.md";
   std::string library;
@@ -183,24 +184,34 @@ Row bench_program(const Program& p, const fs::path& input, const fs::path& train
   std::vector<std::string> argv = p.argv;
   argv.push_back(input.string());
 
-  // The training run: round-robin on another input, writing the profile the weighted runs use.
-  dmt::launch::Options profile;
-  profile.library = a.library;
-  profile.profile = (dir / (p.name + ".profile")).string();
+  // The training runs: round-robin on another input, each writing a profile; the weights file
+  // is their concatenation (the runtime pools the samples of a site), which evens out a run
+  // whose means a passing disturbance skewed.
+  const fs::path weights = dir / (p.name + ".weights");
   std::vector<std::string> train_argv = p.argv;
   train_argv.push_back(train.string());
   {
-    dmt::launch::Child c(train_argv, dmt::launch::environment(profile), (dir / (p.name + ".train")).string());
-    if (c.wait().exit_code != 0) throw CommandError(kExitFailure, p.name + ": the profiling run failed");
+    std::ofstream merged(weights);
+    for (int i = 0; i < a.train_runs; ++i) {
+      dmt::launch::Options profile;
+      profile.library = a.library;
+      profile.profile = (dir / (p.name + ".profile")).string();
+      dmt::launch::Child c(train_argv, dmt::launch::environment(profile), (dir / (p.name + ".train")).string());
+      if (c.wait().exit_code != 0) throw CommandError(kExitFailure, p.name + ": a profiling run failed");
+      std::ifstream prof(profile.profile);
+      for (std::string line; std::getline(prof, line);) {
+        merged << line << '\n';
+        if (i == 0) row.profile_sites += !line.empty() && line[0] != '#';
+      }
+    }
+    if (!merged) throw CommandError(kExitFailure, "cannot write " + weights.string());
   }
-  std::ifstream prof(profile.profile);
-  for (std::string line; std::getline(prof, line);) row.profile_sites += !line.empty() && line[0] != '#';
 
   dmt::launch::Options round_robin;
   round_robin.library = a.library;
   round_robin.report = (dir / (p.name + ".report")).string();
   dmt::launch::Options weighted = round_robin;
-  weighted.weights = profile.profile;
+  weighted.weights = weights.string();
   const fs::path native_out = dir / (p.name + ".native");
   const fs::path dmt_out = dir / (p.name + ".dmt");
   for (int i = 0; i < a.runs; ++i) {
@@ -251,9 +262,9 @@ void write_markdown(const BenchArgs& a, const std::vector<Row>& rows, double geo
      << "Written by `lockstep bench dmt` on " << date << ". Each program compresses the same "
      << a.size << "-byte generated text file, output to a file; " << a.runs
      << " runs per mode, the modes alternating: native; under `liblockstep_dmt.so` with the "
-     << "round-robin turn; and under it with gap weights (`LOCKSTEP_DMT_WEIGHTS`) from a profile "
-     << "that one training run wrote on a *different* generated text of the same size "
-     << "(`LOCKSTEP_DMT_PROFILE`, round-robin; see dmt/README.md). The ratio uses the best run of "
+     << "round-robin turn; and under it with gap weights (`LOCKSTEP_DMT_WEIGHTS`) from the profiles "
+     << "that " << a.train_runs << " training runs wrote on a *different* generated text of the same size "
+     << "(`LOCKSTEP_DMT_PROFILE`, round-robin, concatenated; see dmt/README.md). The ratio uses the best run of "
      << "each mode; medians are shown too.\n\n"
      << "Machine: " << cpu_model() << ", " << std::thread::hardware_concurrency() << " CPUs, Linux "
      << u.release << "; load average " << load_before << " before, " << load_after << " after "
@@ -289,6 +300,7 @@ void write_markdown(const BenchArgs& a, const std::vector<Row>& rows, double geo
 
 void run(const BenchArgs& a) {
   if (a.runs < 1) throw CommandError(kExitUsage, "bench dmt: --runs must be >= 1");
+  if (a.train_runs < 1) throw CommandError(kExitUsage, "bench dmt: --train-runs must be >= 1");
   const std::vector<Program> programs{
       {"pigz", {"pigz", "-p", "4", "-c"}},
       {"pbzip2", {"pbzip2", "-p4", "-c"}},
@@ -314,7 +326,7 @@ void run(const BenchArgs& a) {
   std::vector<Row> rows;
   double log_rr = 0, log_weighted = 0;
   for (const auto& p : programs) {
-    log::info("bench dmt: {} (a profiling run, then {} runs per mode)", p.name, args.runs);
+    log::info("bench dmt: {} ({} profiling runs, then {} runs per mode)", p.name, args.train_runs, args.runs);
     rows.push_back(bench_program(p, input, train, dir.path(), args));
     log_rr += std::log(rows.back().ratio());
     log_weighted += std::log(rows.back().weighted_ratio());
@@ -364,6 +376,7 @@ const bool registered = add_command([](CLI::App& root) {
   CLI::App* cmd = bench.add_subcommand("dmt", "Overhead of the DMT runtime on pigz, pbzip2 and xz; hand-off latency");
   cmd->add_option("--runs", args->runs, "Runs per program and mode (the best is compared)")->check(CLI::PositiveNumber);
   cmd->add_option("--size", args->size, "Input size in bytes")->check(CLI::PositiveNumber);
+  cmd->add_option("--train-runs", args->train_runs, "Profiling runs (on another input) merged into the weights")->check(CLI::PositiveNumber);
   cmd->add_option("--out", args->out, "Markdown report to write");
   cmd->add_option("--lib", args->library, "Runtime library (default: next to lockstep)");
   cmd->add_flag("--json", args->json, "Also print one JSON object as the last line");
