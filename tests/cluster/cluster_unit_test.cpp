@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "cluster/app.h"
 #include "cluster/cgroup.h"
@@ -28,9 +29,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The config files the tests write; removed once every test has run.
+std::vector<std::string>& temp_files() {
+  static std::vector<std::string> files;
+  return files;
+}
+
+class RemoveTempFiles : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    for (const auto& f : temp_files()) fs::remove(f, ec);
+  }
+};
+[[maybe_unused]] ::testing::Environment* const remove_temp_files =
+    ::testing::AddGlobalTestEnvironment(new RemoveTempFiles);
+
 std::string write_temp(const std::string& name, const std::string& text) {
   std::string path = fs::temp_directory_path() / ("lockstep-cluster-unit-" + name);
   std::ofstream(path) << text;
+  temp_files().push_back(path);
   return path;
 }
 
