@@ -133,6 +133,17 @@ TEST(LogStore, HardStateUpdates) {
   EXPECT_EQ(store.load().hard, hard);
 }
 
+// 300 batches of 1 to 7 entries of 8 proposals of 1 KiB (about 10 MB), appended to ENTRIES as written.
+void write_batches(LogStore& store, std::vector<EntryPtr>& entries) {
+  Index next = 1;
+  for (int batch = 0; batch < 300; ++batch) {
+    std::vector<EntryPtr> append;
+    for (int i = 0; i < 1 + batch % 7; ++i) append.push_back(make_entry(next++, 1, 8, 1024));
+    entries.insert(entries.end(), append.begin(), append.end());
+    store.write(HardState{1, 1, next - 1, 1}, std::nullopt, append);
+  }
+}
+
 TEST(LogStore, ManyBatchesAcrossCheckpoints) {
   TempDir dir;
   auto options = options_for(dir);
@@ -141,13 +152,7 @@ TEST(LogStore, ManyBatchesAcrossCheckpoints) {
   std::vector<EntryPtr> entries;
   {
     auto store = LogStore::open(options);
-    Index next = 1;
-    for (int batch = 0; batch < 300; ++batch) {
-      std::vector<EntryPtr> append;
-      for (int i = 0; i < 1 + batch % 7; ++i) append.push_back(make_entry(next++, 1, 8, 1024));
-      entries.insert(entries.end(), append.begin(), append.end());
-      store.write(HardState{1, 1, next - 1, 1}, std::nullopt, append);
-    }
+    write_batches(store, entries);
     EXPECT_EQ(store.last_index(), entries.size());
   }
   auto store = LogStore::open(options);
@@ -182,13 +187,7 @@ TEST(LogStore, PrefilledLogFilesAreWrittenAheadAndReadBack) {
     auto store = LogStore::open(options);
     // The first log file was written before BDB opened it: no holes.
     EXPECT_GE(allocated_bytes(options.directory / "log.0000000001"), options.log_file_bytes);
-    Index next = 1;
-    for (int batch = 0; batch < 300; ++batch) {
-      std::vector<EntryPtr> append;
-      for (int i = 0; i < 1 + batch % 7; ++i) append.push_back(make_entry(next++, 1, 8, 1024));
-      entries.insert(entries.end(), append.begin(), append.end());
-      store.write(HardState{1, 1, next - 1, 1}, std::nullopt, append);
-    }
+    write_batches(store, entries);
     // BDB moved through several log files; the one it writes now (the highest but at most one
     // prefilled ahead of it) is fully allocated too, so BDB used a prefilled file.
     std::vector<std::filesystem::path> logs;
