@@ -88,9 +88,7 @@ class LocalCluster : public hv::ClusterControl {
       return node_status(host, id);
     });
     // Modes without lockstep nodes (orig, dmt_only) compare nothing: no divergences, not unknown.
-    const bool nodes = std::any_of(st.replicas.begin(), st.replicas.end(),
-                                   [](const cl::ReplicaStatus& r) { return r.node_pid > 0; });
-    if (!nodes) return out;
+    if (!st.has_nodes()) return out;
     for (const auto& r : st.replicas) {
       auto it = r.node.find("divergences");
       if (it == r.node.end()) continue;

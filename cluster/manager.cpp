@@ -473,13 +473,15 @@ std::optional<std::string> wait_leader_service(const std::string& cluster, const
   const auto until = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     ClusterStatus st = cluster_status(cluster, node_status);
-    const bool nodes =
-        std::any_of(st.replicas.begin(), st.replicas.end(), [](const ReplicaStatus& r) { return r.node_pid > 0; });
-    if (!nodes) return std::nullopt;
+    if (!st.has_nodes()) return std::nullopt;
     if (auto s = leader_service(st)) return s;
     if (std::chrono::steady_clock::now() >= until) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // an election takes 300-600 ms
   }
+}
+
+bool ClusterStatus::has_nodes() const {
+  return std::any_of(replicas.begin(), replicas.end(), [](const ReplicaStatus& r) { return r.node_pid > 0; });
 }
 
 std::string ClusterStatus::to_json() const {

@@ -58,6 +58,9 @@ struct ClusterStatus {
   bool up = false;            // a state file exists
   bool ready = false;         // `up` completed
   std::vector<ReplicaStatus> replicas;
+  // True when the mode runs lockstep nodes (not orig or dmt_only): only then are there a leader
+  // and digests.
+  bool has_nodes() const;
   std::string to_json() const;
   std::string to_table() const;
 };

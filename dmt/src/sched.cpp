@@ -161,8 +161,13 @@ void advance_clock_for_idle_locked() {
   if (target > clock) g.clock.store(target, std::memory_order_relaxed);
 }
 
-void give_turn(Thread* t) {
+// T takes the turn: virtual time moves on to when it was due.
+void advance_vclock(const Thread* t) {
   if (t->at > g.vclock) g.vclock = t->at;
+}
+
+void give_turn(Thread* t) {
+  advance_vclock(t);
   if (t->go.exchange(1, std::memory_order_acq_rel) == 2) futex_wake(&t->go, 1);
 }
 
@@ -436,11 +441,9 @@ void end_op(Thread* t, bool may_keep) {
   // The holder is the head; it goes back in at its next due time (the tail when unweighted).
   const uint64_t weight = weight_of(t->last_key);
   if (profiling()) profile_gap_begin(t);
-  if (g.rq_head == t && g.rq_len > 1) {
+  if (g.rq_head == t) {
     rq_pop();
     rq_insert(t, g.vclock + weight);
-  } else if (g.rq_head == t) {
-    t->at = g.vclock + weight;
   }
   schedule_next();
   errno = saved_errno;
@@ -562,7 +565,7 @@ void ext_end(Thread* t, Kind kind, uint64_t id, Op op) {
     g.idle_epoch.fetch_add(1);
     advance_clock_for_idle_locked();
     rq_push(t);
-    if (t->at > g.vclock) g.vclock = t->at;
+    advance_vclock(t);
     g.lock.unlock();
     futex_wake(&g.idle_epoch, INT_MAX);
     t->go.store(1, std::memory_order_release);

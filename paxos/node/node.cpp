@@ -303,7 +303,8 @@ std::string Node::status_json() const {
   j["last_index"] = replica_->last_index();
   j["pending"] = replica_->pending_proposals();
   j["frames_rejected"] = counters_.frames_rejected;
-  j["writes"] = writer_->transactions();
+  const StorageWriter::Timing w = writer_->timing();
+  j["writes"] = w.transactions;
   j["entries_written"] = counters_.entries_written;
   j["max_batch"] = counters_.max_batch;
   j["leader_entries"] = counters_.leader_entries;
@@ -314,11 +315,10 @@ std::string Node::status_json() const {
     j["batch_wait_us_mean"] = counters_.batch_wait_ns / counters_.answered / 1000.0;
     j["commit_wait_us_mean"] = counters_.commit_wait_ns / counters_.answered / 1000.0;
   }
-  StorageWriter::Timing w = writer_->timing();
-  if (w.jobs > 0 && writer_->transactions() > 0) {
+  if (w.jobs > 0 && w.transactions > 0) {
     j["write_queue_us_mean"] = w.queued_ns / w.jobs / 1000.0;
-    j["write_us_mean"] = w.write_ns / writer_->transactions() / 1000.0;
-    j["jobs_per_write"] = static_cast<double>(w.jobs) / writer_->transactions();
+    j["write_us_mean"] = w.write_ns / w.transactions / 1000.0;
+    j["jobs_per_write"] = static_cast<double>(w.jobs) / w.transactions;
   }
   size_t clients = 0;
   for (const auto& [id, c] : connections_) clients += c->is_client();

@@ -72,10 +72,6 @@ StorageWriter::Timing StorageWriter::timing() const {
   return timing_;
 }
 
-uint64_t StorageWriter::transactions() const {
-  std::lock_guard lock(mu_);
-  return transactions_;
-}
 
 void StorageWriter::on_eventfd(evutil_socket_t fd, short, void* self) {
   uint64_t count = 0;
@@ -106,7 +102,7 @@ void StorageWriter::run() {
       store_.write(job.hard, job.truncate_after, job.append);
       uint64_t took = steady_ns() - start;
       std::lock_guard lock(mu_);
-      ++transactions_;
+      ++timing_.transactions;
       timing_.queued_ns += queued;
       timing_.write_ns += took;
       timing_.jobs += count;

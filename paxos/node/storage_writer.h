@@ -42,15 +42,17 @@ class StorageWriter {
 
   void submit(WriteJob job);
   std::optional<std::string> error() const;
-  uint64_t transactions() const;
-  // Where a write's time goes, summed over the run (ns): waiting in the queue for the thread,
-  // and inside LogStore::write (the transaction and its fsync); jobs folded into the txns.
+  // Write transactions so far, and where their time went, summed over the run (ns): waiting in
+  // the queue for the thread, and inside LogStore::write (the transaction and its fsync); the
+  // jobs folded into them.
   struct Timing {
+    uint64_t transactions = 0;
     uint64_t queued_ns = 0;
     uint64_t write_ns = 0;
     uint64_t jobs = 0;
   };
   Timing timing() const;
+  uint64_t transactions() const { return timing().transactions; }
 
  private:
   static void on_eventfd(evutil_socket_t fd, short, void* self);
@@ -66,7 +68,6 @@ class StorageWriter {
   Timing timing_;
   bool stopping_ = false;
   std::optional<std::string> error_;
-  uint64_t transactions_ = 0;
   std::thread thread_;
 };
 
