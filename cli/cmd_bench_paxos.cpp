@@ -24,6 +24,8 @@ struct BenchPaxosArgs : LoadArgs {
   int replicas = 3;
   std::string durability = "fsync";
   int batch_delay_us = -1;
+  int batch_quiet_us = -1;
+  std::uint32_t conns = 0;  // per load generator thread; 0 = one per client
 };
 
 void run(const BenchPaxosArgs& a) {
@@ -33,6 +35,7 @@ void run(const BenchPaxosArgs& a) {
   copts.durability = a.durability;
   copts.log_level = "warn";
   copts.batch_delay_us = a.batch_delay_us;
+  copts.batch_quiet_us = a.batch_quiet_us;
   std::unique_ptr<eval::LocalCluster> cluster;
   try {
     cluster = std::make_unique<eval::LocalCluster>(copts);
@@ -58,7 +61,7 @@ void run(const BenchPaxosArgs& a) {
   eval::Result result;
   try {
     result = eval::run_closed_loop(lo, [&](unsigned) {
-      return std::make_unique<eval::LockstepTarget>(ports, config.name, config.key);
+      return std::make_unique<eval::LockstepTarget>(ports, config.name, config.key, a.conns);
     });
   } catch (const eval::LoadError& e) {
     throw CommandError(kExitFailure, fmt::format("paxos benchmark failed: {} (leader log: {})", e.what(),
@@ -67,12 +70,28 @@ void run(const BenchPaxosArgs& a) {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cluster->cpu_seconds() - cpu_before;
   auto status = cluster->status(leader);
+  // Where a submission's time went, per node: the leader's batching and commit waits, every
+  // node's writer-thread queue and BDB transaction (fdatasync included).
+  nlohmann::json timing = nlohmann::json::object();
+  for (const auto& n : config.nodes) {
+    auto st = cluster->status(n.id);
+    auto j = st ? nlohmann::json::parse(*st, nullptr, false) : nlohmann::json();
+    if (!j.is_object()) continue;
+    auto round1 = [](double v) { return std::round(10.0 * v) / 10.0; };
+    nlohmann::json t = nlohmann::json::object();
+    for (const char* field : {"batch_wait_us_mean", "commit_wait_us_mean", "write_queue_us_mean", "write_us_mean",
+                              "jobs_per_write"}) {
+      if (j.contains(field) && j[field].is_number()) t[field] = round1(j[field].get<double>());
+    }
+    timing[fmt::format("{}{}", n.id == leader ? "leader_" : "node_", n.id)] = t;
+  }
   cluster.reset();
 
   result.target = "lockstep";
   result.extra["replicas"] = a.replicas;
   result.extra["endpoints"] = a.endpoints;
   result.extra["durability"] = a.durability;
+  result.extra["conns"] = a.conns == 0 ? a.clients : std::min(a.conns * a.threads, a.clients);
   result.extra["nodes_cpu_pct"] = elapsed > 0 ? std::round(1000.0 * cpu / elapsed) / 10.0 : 0.0;
   if (status) {
     auto s = nlohmann::json::parse(*status, nullptr, false);
@@ -87,6 +106,7 @@ void run(const BenchPaxosArgs& a) {
       result.extra["log_index"] = s.value("last_index", 0);
     }
   }
+  if (!timing.empty()) result.extra["node_timing"] = timing;
   eval::print_table(stdout, result);
   if (a.json) std::printf("%s\n", eval::to_json_line(result).c_str());
   std::fflush(stdout);
@@ -100,8 +120,15 @@ const bool registered = add_command([](CLI::App& root) {
   add_load_args(*cmd, *args, "node");
   cmd->add_option("--durability", args->durability, "fsync (default), or write|none (experiments only)")
       ->capture_default_str()->check(CLI::IsMember({"fsync", "write", "none"}));
+  cmd->add_option("--conns", args->conns,
+                  "TCP connections per load generator thread, clients multiplexed over them by request id "
+                  "(default: one per client, as bench etcd's HTTP/1.1 clients need)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--batch-delay-us", args->batch_delay_us,
                   "Longest a submission waits for its batch (default: the config's, 200)")->check(CLI::Range(0, 1000000));
+  cmd->add_option("--batch-quiet-us", args->batch_quiet_us,
+                  "Cut the batch once no submission came for this long; 0 = wait the whole delay (default: the config's, 30)")
+      ->check(CLI::Range(0, 1000000));
   cmd->callback([args] { run(*args); });
 });
 

@@ -253,7 +253,7 @@ void read_batching(const Group& root, ClusterConfig& cfg) {
   const Setting* s = subgroup(root, "batching");
   if (!s) return;
   Group g(*s, "batching", cfg.source);
-  g.only({"max_batch_bytes", "max_batch_delay_us", "max_message_bytes", "max_inflight_bytes"});
+  g.only({"max_batch_bytes", "max_batch_delay_us", "batch_quiet_us", "max_message_bytes", "max_inflight_bytes"});
   BatchConfig& b = cfg.batching;
   b.max_message_bytes = static_cast<uint32_t>(
       g.integer("max_message_bytes", kMinMessageBytes, kMaxMessageBytesLimit, b.max_message_bytes));
@@ -262,6 +262,7 @@ void read_batching(const Group& root, ClusterConfig& cfg) {
       g.integer("max_batch_bytes", 1, b.max_message_bytes - kMessageHeadroom, batch_default));
   b.max_batch_delay_us =
       static_cast<uint32_t>(g.integer("max_batch_delay_us", 0, 1'000'000, b.max_batch_delay_us));
+  b.batch_quiet_us = static_cast<uint32_t>(g.integer("batch_quiet_us", 0, 1'000'000, b.batch_quiet_us));
   b.max_inflight_bytes = g.integer("max_inflight_bytes", b.max_batch_bytes, uint64_t{1} << 40,
                                    std::max<uint64_t>(b.max_inflight_bytes, b.max_batch_bytes));
 }

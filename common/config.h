@@ -8,7 +8,7 @@
 //               server_port = 9000; }, ... );  # 1, 3, 5 or 7 nodes, ids 1..n
 //   timeouts = { tick_ms = 10; heartbeat_ms = 50;
 //                election_timeout_min_ms = 300; election_timeout_max_ms = 600; };
-//   batching = { max_batch_bytes = 262144; max_batch_delay_us = 200;
+//   batching = { max_batch_bytes = 262144; max_batch_delay_us = 200; batch_quiet_us = 30;
 //                max_message_bytes = 4194304; max_inflight_bytes = 67108864; };
 //   storage = { data_dir = "/var/lib/lockstep/local-3"; durability = "fsync"; };
 //   cpu_quota_percent = 0;                   # per replica; 0 = no limit
@@ -44,6 +44,7 @@ struct TimeoutConfig {
 struct BatchConfig {
   uint32_t max_batch_bytes = 256 * 1024;       // payload bytes the leader puts in one entry
   uint32_t max_batch_delay_us = 200;           // longest a submission waits for a batch to fill
+  uint32_t batch_quiet_us = 30;  // cut sooner once no submission has arrived for this long; 0 = never
   uint32_t max_message_bytes = 4 * 1024 * 1024;  // largest frame payload sent or accepted
   uint64_t max_inflight_bytes = 64 * 1024 * 1024;  // proposed but not yet committed
 };

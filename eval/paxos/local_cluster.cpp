@@ -37,11 +37,14 @@ LocalCluster::LocalCluster(const LocalClusterOptions& options) : options_(option
     nodes += fmt::format("{}{{ id = {}; host = \"127.0.0.1\"; peer_port = {}; proxy_port = {}; server_port = {}; }}",
                          i ? ",\n  " : "  ", i + 1, ports[i], proxy_port, server_port);
   }
+  std::string batching;
+  if (options.batch_delay_us >= 0) batching += fmt::format(" max_batch_delay_us = {};", options.batch_delay_us);
+  if (options.batch_quiet_us >= 0) batching += fmt::format(" batch_quiet_us = {};", options.batch_quiet_us);
   config_path_ = dir_->path() / "cluster.cfg";
   std::ofstream(config_path_) << fmt::format(
       "name = \"bench\";\nkey = \"{}\";\nnodes = (\n{}\n);\nstorage = {{ data_dir = \"{}\"; durability = \"{}\"; }};\n{}",
       random_key(), nodes, (dir_->path() / "data").string(), options.durability,
-      options.batch_delay_us >= 0 ? fmt::format("batching = {{ max_batch_delay_us = {}; }};\n", options.batch_delay_us) : "");
+      batching.empty() ? "" : fmt::format("batching = {{{} }};\n", batching));
   config_ = load_config(config_path_.string());
   for (const auto& n : config_.nodes) start(n.id);
   wait_ready(options.ready_timeout);

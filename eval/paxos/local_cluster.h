@@ -25,8 +25,9 @@ struct LocalClusterOptions {
   std::chrono::milliseconds ready_timeout{30000};
   std::string log_level = "info";
   std::vector<std::string> node_args;  // extra `lockstep node` flags, e.g. {"--proxy"}
-  bool free_service_ports = false;
-  int batch_delay_us = -1;             // max_batch_delay_us for the nodes; -1 = the config default     // free proxy/server ports instead of 20000+i / 21000+i
+  bool free_service_ports = false;     // free proxy/server ports instead of 20000+i / 21000+i
+  int batch_quiet_us = -1;             // batch_quiet_us for the nodes; -1 = the config default
+  int batch_delay_us = -1;             // max_batch_delay_us for the nodes; -1 = the config default
 };
 
 class LocalCluster {

@@ -1,7 +1,9 @@
-// The lockstep Target: each client owns one TCP connection to one node (client c to node
-// c % n, so followers forward to the leader as they would for real clients) and submits its
-// payload with a Submit frame; the operation succeeds when the node answers that the bytes are
-// committed.
+// The lockstep Target: clients submit their payload with a Submit frame over TCP connections to
+// the nodes (connection i to node i % n, so followers forward to the leader as they would for
+// real clients); the operation succeeds when the node answers that the bytes are committed. By
+// default each client owns its connection; with fewer connections than clients, client c
+// shares connection c % connections, its requests told apart by request id, as a client
+// library multiplexes its callers over a few connections.
 #pragma once
 
 #include <memory>
@@ -15,17 +17,25 @@ namespace lockstep::eval {
 
 class LockstepTarget final : public Target {
  public:
-  LockstepTarget(std::vector<uint16_t> ports, std::string cluster, std::string key);
+  // connections: per load generator thread; 0 = one per client.
+  LockstepTarget(std::vector<uint16_t> ports, std::string cluster, std::string key, uint32_t connections = 0);
   ~LockstepTarget() override;
   void open(const TargetContext& context) override;
   void start(ClientId client, std::uint64_t seq, std::string_view payload) override;
 
  private:
+  struct Client {
+    bool busy = false;
+    uint32_t operation = 0;  // numbers this client's operations; the low half of its request ids
+  };
   struct Connection;
+  Client& client(ClientId id) { return clients_[id - ctx_.first_client]; }
   std::vector<uint16_t> ports_;
   std::string cluster_;
   wire::FrameCodec codec_;
   TargetContext ctx_;
+  uint32_t connections_;
+  std::vector<Client> clients_;  // by client id - first_client
   std::vector<std::unique_ptr<Connection>> conns_;
 };
 

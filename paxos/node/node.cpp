@@ -134,7 +134,22 @@ void Node::on_signal(evutil_socket_t, short, void* self) { static_cast<Node*>(se
 
 void Node::on_tick(evutil_socket_t, short, void* self) { static_cast<Node*>(self)->replica_->tick(); }
 
+// The batch is cut when no submission has arrived for batch_quiet_us (the burst that followed
+// the last answers is over), or max_batch_delay_us after the first one waited, whichever comes
+// first. The timer is re-armed here rather than at every arrival: one timerfd_settime per
+// wake-up, none per submission.
 void Node::on_batch_delay() {
+  const uint32_t quiet_us = config_.batching.batch_quiet_us;
+  const uint32_t limit_us = config_.batching.max_batch_delay_us;
+  if (quiet_us > 0 && quiet_us < limit_us) {
+    const uint64_t now = wall_clock_ns();
+    const uint64_t since_last_us = (now - std::min(now, last_arrival_ns_)) / 1000;
+    const uint64_t since_first_us = (now - std::min(now, hold_started_ns_)) / 1000;
+    if (since_last_us < quiet_us && since_first_us < limit_us) {
+      batch_timer_->arm(static_cast<uint32_t>(std::min(quiet_us - since_last_us, limit_us - since_first_us)));
+      return;
+    }
+  }
   batch_released_ = true;
   replica_->hold_batches(false);  // process_ready() after this callback cuts the batch
 }
@@ -159,6 +174,7 @@ void Node::on_connection_closed(uint64_t connection_id) {
 
 void Node::on_peer_message(const paxos::Message& message) {
   last_heard_[message.from] = std::chrono::steady_clock::now();
+  if (message.type == paxos::MessageType::Forward) last_arrival_ns_ = wall_clock_ns();
   replica_->step(message);
 }
 
@@ -166,6 +182,11 @@ std::chrono::milliseconds Node::since_heard(paxos::NodeId peer) const {
   auto it = last_heard_.find(peer);
   auto last = it == last_heard_.end() ? started_ : it->second;
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last);
+}
+
+paxos::ProposalId Node::propose(std::string data) {
+  last_arrival_ns_ = wall_clock_ns();
+  return replica_->submit(std::move(data));
 }
 
 void Node::on_submit(uint64_t connection_id, uint64_t request_id, std::string_view data) {
@@ -177,8 +198,9 @@ void Node::on_submit(uint64_t connection_id, uint64_t request_id, std::string_vi
     return;
   }
   paxos::ProposalId pid = replica_->submit(std::string(data));
+  last_arrival_ns_ = wall_clock_ns();
   waiters_.push_back(Waiter{.seq = pid.seq, .connection_id = connection_id, .request_id = request_id,
-                            .submitted_ns = wall_clock_ns()});
+                            .submitted_ns = last_arrival_ns_});
 }
 
 void Node::answer(const Waiter& waiter, paxos::Index index) {
@@ -205,7 +227,9 @@ void Node::process_ready() {
   if (batch_released_) {
     batch_released_ = false;  // this pass cuts what waited; the next submission starts a new clock
   } else if (delay_us > 0 && !batch_timer_->armed() && replica_->batch_waiting()) {
-    batch_timer_->arm(delay_us);
+    const uint32_t quiet_us = config_.batching.batch_quiet_us;
+    hold_started_ns_ = wall_clock_ns();
+    batch_timer_->arm(quiet_us > 0 ? std::min(quiet_us, delay_us) : delay_us);
     replica_->hold_batches(true);
   }
   while (replica_->has_ready() && in_flight_.size() < kMaxInFlight) {

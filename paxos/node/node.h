@@ -69,7 +69,7 @@ class Node {
 
   // Submits bytes from inside this process (the proxy). They reach every replica's apply
   // callback, in log order, once committed; the returned id identifies them there.
-  paxos::ProposalId propose(std::string data) { return replica_->submit(std::move(data)); }
+  paxos::ProposalId propose(std::string data);
 
   // Hooks for the proxy (proxy/): extra fields for status_json(), and how long ago this node
   // last heard from a peer (since this node started if never), to decide when a peer is down.
@@ -126,8 +126,10 @@ class Node {
   uint64_t writes_done_ = 0;  // completed writes not yet matched to an InFlight
   ListenerPtr listener_;
   EventPtr tick_timer_;
-  std::unique_ptr<MicroTimer> batch_timer_;  // max_batch_delay_us: how long a partial batch may wait
-  bool batch_released_ = false;  // the delay just expired: cut before holding again
+  std::unique_ptr<MicroTimer> batch_timer_;  // cuts a held batch: batch_quiet_us / max_batch_delay_us
+  bool batch_released_ = false;
+  uint64_t hold_started_ns_ = 0;  // wall clock: the first submission of the held batch arrived
+  uint64_t last_arrival_ns_ = 0;  // wall clock: the latest submission (local or forwarded) arrived  // the delay just expired: cut before holding again
   EventPtr sigterm_, sigint_;
   FlushList flush_list_;  // before the streams: they leave it when destroyed
   std::map<paxos::NodeId, std::unique_ptr<PeerLink>> peers_;

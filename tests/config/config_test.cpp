@@ -111,6 +111,16 @@ TEST(Config, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c.storage.data_dir, "/var/lib/lockstep/m");
   EXPECT_EQ(c.cpu_quota_percent, 0u);
   EXPECT_LE(c.batching.max_batch_bytes, c.batching.max_message_bytes);
+  EXPECT_EQ(c.batching.max_batch_delay_us, 200u);
+  EXPECT_EQ(c.batching.batch_quiet_us, 30u);
+}
+
+TEST(Config, BatchQuietTime) {
+  auto lines = kBase;
+  lines[15] = "  max_batch_delay_us = 400; batch_quiet_us = 0;";
+  ClusterConfig c = parse_config(join(lines), "t.cfg");
+  EXPECT_EQ(c.batching.max_batch_delay_us, 400u);
+  EXPECT_EQ(c.batching.batch_quiet_us, 0u);
 }
 
 TEST(Config, NodesMayBeListedInAnyOrder) {
@@ -187,6 +197,7 @@ TEST(ConfigErrors, NameFileLineAndField) {
       {18, "  max_inflight_bytes = 1000;",
        "t.cfg:18: batching.max_inflight_bytes: expected an integer 262144..1099511627776"},
       {16, "  max_batch_delay_us = -1;", "t.cfg:16: batching.max_batch_delay_us: expected an integer 0..1000000"},
+      {16, "  batch_quiet_us = 2000000;", "t.cfg:16: batching.batch_quiet_us: expected an integer 0..1000000"},
       {21, R"(  data_dir = "";)", "t.cfg:21: storage.data_dir: must not be empty"},
       {22, R"(  durability = "sometimes";)",
        "t.cfg:22: storage.durability: expected \"fsync\", \"write\" or \"none\", got \"sometimes\""},

@@ -4,13 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
-#include <memory>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
+
+#include "last_json_line.h"
 
 namespace {
 
@@ -18,25 +15,13 @@ TEST(BenchEtcd, ShortRunPrintsSaneJson) {
   if (access("/usr/bin/etcd", X_OK) != 0) {
     GTEST_SKIP() << "/usr/bin/etcd is not installed (scripts/setup installs etcd-server)";
   }
-  const std::string cmd = std::string(LOCKSTEP_BIN) +
-                          " bench etcd --clients 4 --size 64 --seconds 2 --warmup 1 --json 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  ASSERT_TRUE(pipe);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
-  const int status = pclose(pipe.release());
-  ASSERT_EQ(status, 0) << out;
-
-  std::string last;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty()) last = line;
-  }
-  const auto j = nlohmann::json::parse(last, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << "last line is not JSON: " << last << "\n" << out;
+  const auto out = lockstep::test::run_for_json(std::string(LOCKSTEP_BIN) +
+                                                " bench etcd --clients 4 --size 64 --seconds 2 --warmup 1 --json");
+  ASSERT_EQ(out.status, 0) << out.text;
+  const nlohmann::json& j = out.last_json;
+  ASSERT_FALSE(j.is_discarded()) << "last line is not JSON:\n" << out.text;
   for (const char* key : {"ops_per_s", "p50_us", "p99_us", "p999_us", "clients", "size", "seconds", "errors"}) {
-    ASSERT_TRUE(j.contains(key)) << key << " missing: " << last;
+    ASSERT_TRUE(j.contains(key)) << key << " missing: " << j.dump();
   }
   EXPECT_EQ(j["target"], "etcd");
   EXPECT_EQ(j["clients"], 4);
