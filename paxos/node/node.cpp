@@ -22,6 +22,14 @@ uint64_t wall_clock_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// For intervals measured inside this process (the batching delay): unlike the wall clock, it
+// never steps back, which would hold a batch for as long as the step.
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 // Plain (millisecond) libevent timers: the batching delay has a MicroTimer of its own.
 event_base* new_event_base() {
   event_base* base = event_base_new();
@@ -142,9 +150,9 @@ void Node::on_batch_delay() {
   const uint32_t quiet_us = config_.batching.batch_quiet_us;
   const uint32_t limit_us = config_.batching.max_batch_delay_us;
   if (quiet_us > 0 && quiet_us < limit_us) {
-    const uint64_t now = wall_clock_ns();
-    const uint64_t since_last_us = (now - std::min(now, last_arrival_ns_)) / 1000;
-    const uint64_t since_first_us = (now - std::min(now, hold_started_ns_)) / 1000;
+    const uint64_t now = monotonic_ns();
+    const uint64_t since_last_us = (now - last_arrival_ns_) / 1000;
+    const uint64_t since_first_us = (now - hold_started_ns_) / 1000;
     if (since_last_us < quiet_us && since_first_us < limit_us) {
       batch_timer_->arm(static_cast<uint32_t>(std::min(quiet_us - since_last_us, limit_us - since_first_us)));
       return;
@@ -174,7 +182,7 @@ void Node::on_connection_closed(uint64_t connection_id) {
 
 void Node::on_peer_message(const paxos::Message& message) {
   last_heard_[message.from] = std::chrono::steady_clock::now();
-  if (message.type == paxos::MessageType::Forward) last_arrival_ns_ = wall_clock_ns();
+  if (message.type == paxos::MessageType::Forward) last_arrival_ns_ = monotonic_ns();
   replica_->step(message);
 }
 
@@ -185,7 +193,7 @@ std::chrono::milliseconds Node::since_heard(paxos::NodeId peer) const {
 }
 
 paxos::ProposalId Node::propose(std::string data) {
-  last_arrival_ns_ = wall_clock_ns();
+  last_arrival_ns_ = monotonic_ns();
   return replica_->submit(std::move(data));
 }
 
@@ -198,9 +206,9 @@ void Node::on_submit(uint64_t connection_id, uint64_t request_id, std::string_vi
     return;
   }
   paxos::ProposalId pid = replica_->submit(std::string(data));
-  last_arrival_ns_ = wall_clock_ns();
+  last_arrival_ns_ = monotonic_ns();
   waiters_.push_back(Waiter{.seq = pid.seq, .connection_id = connection_id, .request_id = request_id,
-                            .submitted_ns = last_arrival_ns_});
+                            .submitted_ns = wall_clock_ns()});
 }
 
 void Node::answer(const Waiter& waiter, paxos::Index index) {
@@ -228,7 +236,7 @@ void Node::process_ready() {
     batch_released_ = false;  // this pass cuts what waited; the next submission starts a new clock
   } else if (delay_us > 0 && !batch_timer_->armed() && replica_->batch_waiting()) {
     const uint32_t quiet_us = config_.batching.batch_quiet_us;
-    hold_started_ns_ = wall_clock_ns();
+    hold_started_ns_ = monotonic_ns();
     batch_timer_->arm(quiet_us > 0 ? std::min(quiet_us, delay_us) : delay_us);
     replica_->hold_batches(true);
   }
