@@ -79,8 +79,12 @@ void run(const BenchPaxosArgs& a) {
     if (!j.is_object()) continue;
     auto round1 = [](double v) { return std::round(10.0 * v) / 10.0; };
     nlohmann::json t = nlohmann::json::object();
+    // Only the leader batches and answers; a follower's batch and commit waits describe the
+    // few submissions it answered before the leader was known.
     for (const char* field : {"batch_wait_us_mean", "commit_wait_us_mean", "write_queue_us_mean", "write_us_mean",
                               "jobs_per_write"}) {
+      const bool leader_only = std::string_view(field).starts_with("batch_") || std::string_view(field).starts_with("commit_");
+      if (leader_only && n.id != leader) continue;
       if (j.contains(field) && j[field].is_number()) t[field] = round1(j[field].get<double>());
     }
     timing[fmt::format("{}{}", n.id == leader ? "leader_" : "node_", n.id)] = t;
