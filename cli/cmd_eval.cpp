@@ -288,11 +288,12 @@ void run(const EvalArgs& a, CLI::App& root) {
   const ClusterConfig config = load_config(a.config);
   suite.settings.push_back({"command", "`" + command_line(a) + "`"});
   suite.settings.push_back({"cluster", fmt::format("{} replicas, CPU quota {}% of a core per replica{}, durability {}, "
-                                                   "batch delay {} us",
+                                                   "batch delay {} us (cut after {} us without submissions; 0 = never)",
                                                    spec.nodes.size(), config.cpu_quota_percent,
                                                    config.cpu_quota_percent ? "" : " (none)",
                                                    to_string(config.storage.durability),
-                                                   config.batching.max_batch_delay_us)});
+                                                   config.batching.max_batch_delay_us,
+                                                   config.batching.batch_quiet_us)});
   suite.settings.push_back({"warm-up", a.warmup >= 0 ? std::to_string(a.warmup) + " requests per mode"
                                                      : std::string("a tenth of the requests (50..500) per mode")});
   for (auto& kv : hv::machine_settings(hv::read_machine_info())) suite.settings.push_back(std::move(kv));
