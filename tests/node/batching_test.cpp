@@ -4,7 +4,10 @@
 // difference is far above any scheduling noise.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "eval/paxos/local_cluster.h"
 #include "paxos/node/sync_client.h"
@@ -13,13 +16,12 @@ namespace lockstep {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-std::string g_lockstep_binary;
 constexpr int kDelayUs = 400'000;
 
 // Median time for one submission to the leader to be answered as committed.
 std::chrono::milliseconds commit_time(int quiet_us) {
   eval::LocalClusterOptions options;
-  options.lockstep_binary = g_lockstep_binary;
+  options.lockstep_binary = LOCKSTEP_BIN;
   options.log_level = "warn";
   options.batch_delay_us = kDelayUs;
   options.batch_quiet_us = quiet_us;
@@ -51,13 +53,3 @@ TEST(Batching, ZeroQuietTimeWaitsForTheWholeDelay) {
 
 }  // namespace
 }  // namespace lockstep
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s LOCKSTEP_BINARY\n", argv[0]);
-    return 2;
-  }
-  lockstep::g_lockstep_binary = argv[1];
-  return RUN_ALL_TESTS();
-}
