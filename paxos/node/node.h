@@ -127,9 +127,9 @@ class Node {
   ListenerPtr listener_;
   EventPtr tick_timer_;
   std::unique_ptr<MicroTimer> batch_timer_;  // cuts a held batch: batch_quiet_us / max_batch_delay_us
-  bool batch_released_ = false;
+  bool batch_released_ = false;   // the delay just expired: cut before holding again
   uint64_t hold_started_ns_ = 0;  // monotonic: the held batch's timer was first armed
-  uint64_t last_arrival_ns_ = 0;  // monotonic: the latest submission (local, forwarded, proxy) arrived  // the delay just expired: cut before holding again
+  uint64_t last_arrival_ns_ = 0;  // monotonic: the latest submission (local, forwarded, proxy) arrived
   EventPtr sigterm_, sigint_;
   FlushList flush_list_;  // before the streams: they leave it when destroyed
   std::map<paxos::NodeId, std::unique_ptr<PeerLink>> peers_;
