@@ -210,32 +210,31 @@ void Proxy::on_server_connect(evutil_socket_t fd, short, void* arg) {
   self->after_server_progress(*s);
 }
 
-// Bytes for the server: straight into its socket when nothing is queued before them; the rest
-// queues in the bufferevent's output, written by its write event once connected (or reporting
-// the write error). False if the connection failed here.
+// Bytes for the server. Once the handshake is proven they go like every other write
+// (send_or_queue). Before that, the first send() that succeeds proves it; bytes it did not take
+// queue in the bufferevent's output until the connect's write event. False if the connection
+// failed here.
 bool Proxy::server_write(ServerConn& s, const char* p, size_t n) {
   bufferevent* bev = s.bev.get();
   evbuffer* out = bufferevent_get_output(bev);
-  if (evbuffer_get_length(out) == 0) {
+  if (!s.connected && evbuffer_get_length(out) == 0) {
     ssize_t w = ::send(bufferevent_getfd(bev), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w > 0) {
-      if (!s.connected) server_connected(s);
+      server_connected(s);
       p += w;
       n -= static_cast<size_t>(w);
-    } else if (w < 0 && !s.connected && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-               errno != ENOTCONN) {
+    } else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ENOTCONN) {
       // Refused or reset during the handshake. send() has taken the socket's pending error, so
-      // a later check would see none: report it here. (On a connected socket the write event
-      // reports errors, as for every queued byte.)
+      // a later check would see none: report it here.
       server_failed(s, "connection refused");
       return false;
     }
     if (n == 0) return true;
   }
-  evbuffer_add(out, p, n);
   if (s.connected) {
-    bufferevent_enable(bev, EV_WRITE);
+    send_or_queue(bev, p, n);
   } else {
+    evbuffer_add(out, p, n);
     watch_connect(s);
   }
   return true;

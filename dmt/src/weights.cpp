@@ -52,6 +52,10 @@ uint64_t make_key(uint32_t thread, uint32_t op, uint32_t kind, uint64_t depth, u
          (static_cast<uint64_t>(kind & 0xf) << 32) | ((depth & 0xffff) << 16) | (context & 0xffff);
 }
 uint32_t key_thread(uint64_t k) { return static_cast<uint32_t>((k >> 44) & 0x7fff); }
+uint32_t key_op(uint64_t k) { return static_cast<uint32_t>((k >> 36) & 0xff); }
+uint32_t key_kind(uint64_t k) { return static_cast<uint32_t>((k >> 32) & 0xf); }
+uint64_t key_depth(uint64_t k) { return (k >> 16) & 0xffff; }
+uint64_t key_context(uint64_t k) { return k & 0xffff; }
 uint64_t any_thread(uint64_t k) { return (k & ~(0x7fffull << 44)) | (static_cast<uint64_t>(kAnyThread) << 44); }
 
 struct WeightSlot {
@@ -284,10 +288,10 @@ void write_profile() {
   }
   for (const ProfileSlot& s : profile) {
     if (s.key == 0 || s.samples == 0) continue;
-    const int op = static_cast<int>((s.key >> 36) & 0xff);
-    const int kind = static_cast<int>((s.key >> 32) & 0xf);
-    const unsigned long long depth = (s.key >> 16) & 0xffff;
-    const unsigned long long context = s.key & 0xffff;
+    const int op = static_cast<int>(key_op(s.key));
+    const int kind = static_cast<int>(key_kind(s.key));
+    const unsigned long long depth = key_depth(s.key);
+    const unsigned long long context = key_context(s.key);
     if (op >= kOpCount || kind >= static_cast<int>(sizeof kKindLetters) - 1) continue;
     int n = std::snprintf(line, sizeof line, "%u %s %c@%llu", key_thread(s.key), kOpNames[op], kKindLetters[kind], depth);
     if (context) n += std::snprintf(line + n, sizeof line - n, ":%llu", context);

@@ -18,7 +18,8 @@ constexpr uint64_t request_id_for(ClientId client, uint32_t operation) {
 }
 }  // namespace
 
-// One TCP connection, shared by the clients c with c % connections == its index. Requests go
+// One TCP connection, shared by the clients whose `connection` it is (client i of a worker uses
+// connection i % connections). Requests go
 // out with one send() per loop turn (answers that arrive together start their clients' next
 // operations together) and replies are read with one read() per readiness event (node::Stream
 // without a flush list): the load generator shares the two cores with the nodes, so what it
@@ -30,7 +31,6 @@ struct LockstepTarget::Connection final : node::Stream::Handler {
   std::unique_ptr<node::Stream> retired;  // closed from its own callback; freed at reconnect
   bool reading = false;                   // inside on_input: requests wait for its end
   wire::RejectCounters rejects;
-  std::vector<ClientId> clients;
 
   void connect() {
     retired.reset();
@@ -55,11 +55,11 @@ struct LockstepTarget::Connection final : node::Stream::Handler {
       stream->close();
       retired = std::move(stream);
     }
-    for (ClientId id : clients) {
-      Client& c = target->client(id);
-      if (!c.busy) continue;
+    for (ClientId i = 0; i < target->clients_.size(); ++i) {
+      Client& c = target->clients_[i];
+      if (c.connection != this || !c.busy) continue;
       c.busy = false;
-      target->ctx_.completions->failed(id, why);
+      target->ctx_.completions->failed(target->ctx_.first_client + i, why);
     }
   }
 
@@ -126,14 +126,13 @@ void LockstepTarget::open(const TargetContext& context) {
     c->port = ports_[(context.first_client + i) % ports_.size()];
     conns_.push_back(std::move(c));
   }
-  for (uint32_t i = 0; i < context.clients; ++i) conns_[i % n]->clients.push_back(context.first_client + i);
+  for (uint32_t i = 0; i < context.clients; ++i) clients_[i].connection = conns_[i % n].get();
   for (auto& c : conns_) c->connect();
 }
 
 void LockstepTarget::start(ClientId client, std::uint64_t, std::string_view payload) {
-  const uint32_t index = client - ctx_.first_client;
-  Client& c = clients_[index];
-  Connection& conn = *conns_[index % conns_.size()];
+  Client& c = this->client(client);
+  Connection& conn = *c.connection;
   c.busy = true;
   if (!conn.stream) conn.connect();
   if (!conn.stream) return;  // fail() has reported the operation

@@ -24,11 +24,12 @@ class LockstepTarget final : public Target {
   void start(ClientId client, std::uint64_t seq, std::string_view payload) override;
 
  private:
+  struct Connection;
   struct Client {
+    Connection* connection = nullptr;  // the one its requests go over
     bool busy = false;
     uint32_t operation = 0;  // numbers this client's operations; the low half of its request ids
   };
-  struct Connection;
   Client& client(ClientId id) { return clients_[id - ctx_.first_client]; }
   std::vector<uint16_t> ports_;
   std::string cluster_;

@@ -4,31 +4,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <time.h>
 
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "paxos/node/clock.h"
 #include "paxos/node/inbound_connection.h"
 #include "paxos/node/peer_link.h"
 #include "paxos/wire/message_codec.h"
 
 namespace lockstep::node {
 namespace {
-
-uint64_t wall_clock_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-// For intervals measured inside this process (the batching delay): unlike the wall clock, it
-// never steps back, which would hold a batch for as long as the step.
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // Plain (millisecond) libevent timers: the batching delay has a MicroTimer of its own.
 event_base* new_event_base() {
@@ -226,11 +212,8 @@ void Node::send(const paxos::Message& message) {
 void Node::process_ready() {
   // Bounded so that a disk much slower than the network cannot queue unbounded work.
   constexpr size_t kMaxInFlight = 256;
-  // The first submission to wait for a batch starts the clock; the batch is cut when it is full
-  // or when the delay expires, whichever comes first. (An adaptive policy — cut at once when no
-  // entry awaits its quorum, else when it commits — was measured in session 3: 30-40% better
-  // while the disk was slow (sparse log files), 12% worse on the quiet machine, where its twice as many, half as
-  // large batches cost CPU. See docs/perf/paxos.md.)
+  // The first submission to wait for a batch arms the batch timer; on_batch_delay() decides when
+  // the batch is cut (a full batch is cut at once by the core).
   uint32_t delay_us = config_.batching.max_batch_delay_us;
   if (batch_released_) {
     batch_released_ = false;  // this pass cuts what waited; the next submission starts a new clock

@@ -6,16 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <chrono>
 #include <stdexcept>
 
+#include "paxos/node/clock.h"
+
 namespace lockstep::node {
-namespace {
-uint64_t steady_ns() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch()).count());
-}
-}  // namespace
 
 WriteJob merge_jobs(std::deque<WriteJob>& jobs) {
   WriteJob merged;
@@ -54,7 +49,7 @@ StorageWriter::~StorageWriter() {
 }
 
 void StorageWriter::submit(WriteJob job) {
-  job.submitted_ns = steady_ns();
+  job.submitted_ns = monotonic_ns();
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(job));
@@ -71,7 +66,6 @@ StorageWriter::Timing StorageWriter::timing() const {
   std::lock_guard lock(mu_);
   return timing_;
 }
-
 
 void StorageWriter::on_eventfd(evutil_socket_t fd, short, void* self) {
   uint64_t count = 0;
@@ -95,12 +89,12 @@ void StorageWriter::run() {
       batch.swap(queue_);
     }
     uint64_t count = batch.size();
-    uint64_t start = steady_ns(), queued = 0;
+    uint64_t start = monotonic_ns(), queued = 0;
     for (const WriteJob& j : batch) queued += start - j.submitted_ns;
     WriteJob job = merge_jobs(batch);
     try {
       store_.write(job.hard, job.truncate_after, job.append);
-      uint64_t took = steady_ns() - start;
+      uint64_t took = monotonic_ns() - start;
       std::lock_guard lock(mu_);
       ++timing_.transactions;
       timing_.queued_ns += queued;

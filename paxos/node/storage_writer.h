@@ -25,7 +25,7 @@ struct WriteJob {
   std::optional<paxos::HardState> hard;
   std::optional<paxos::Index> truncate_after;
   std::vector<paxos::EntryPtr> append;
-  uint64_t submitted_ns = 0;  // steady clock, set by submit()
+  uint64_t submitted_ns = 0;  // monotonic_ns(), set by submit()
 };
 
 // Folds a sequence of jobs into one with the same effect on the log.
