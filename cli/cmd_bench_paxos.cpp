@@ -4,6 +4,11 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <thread>
 #include <cstdio>
 #include <string>
 
@@ -59,14 +64,31 @@ void run(const BenchPaxosArgs& a) {
   const double cpu_before = cluster->cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   eval::Result result;
-  try {
-    result = eval::run_closed_loop(lo, [&](unsigned) {
-      return std::make_unique<eval::LockstepTarget>(ports, config.name, config.key, a.conns);
+  // Measured rather than taken from --conns: the client connections open at the leader halfway
+  // through the window (the probe's own connection not counted).
+  std::optional<int> leader_clients;
+  {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::jthread probe([&](std::stop_token stop) {
+      const auto midpoint = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                     std::chrono::duration<double>(a.warmup + a.seconds / 2));
+      std::unique_lock lock(mu);
+      cv.wait_until(lock, stop, midpoint, [] { return false; });  // until the midpoint or a stop
+      if (stop.stop_requested()) return;
+      auto st = cluster->status(leader);
+      auto j = st ? nlohmann::json::parse(*st, nullptr, false) : nlohmann::json();
+      if (j.is_object() && j.contains("clients")) leader_clients = j["clients"].get<int>() - 1;
     });
-  } catch (const eval::LoadError& e) {
-    throw CommandError(kExitFailure, fmt::format("paxos benchmark failed: {} (leader log: {})", e.what(),
-                                                 cluster->log_tail(leader, 3)));
-  }
+    try {
+      result = eval::run_closed_loop(lo, [&](unsigned) {
+        return std::make_unique<eval::LockstepTarget>(ports, config.name, config.key, a.conns);
+      });
+    } catch (const eval::LoadError& e) {
+      throw CommandError(kExitFailure, fmt::format("paxos benchmark failed: {} (leader log: {})", e.what(),
+                                                   cluster->log_tail(leader, 3)));
+    }
+  }  // the probe is stopped and joined here
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = cluster->cpu_seconds() - cpu_before;
   auto status = cluster->status(leader);
@@ -96,6 +118,7 @@ void run(const BenchPaxosArgs& a) {
   result.extra["endpoints"] = a.endpoints;
   result.extra["durability"] = a.durability;
   result.extra["conns"] = a.conns == 0 ? a.clients : std::min(a.conns * a.threads, a.clients);
+  if (leader_clients) result.extra["leader_client_connections"] = *leader_clients;
   result.extra["nodes_cpu_pct"] = elapsed > 0 ? std::round(1000.0 * cpu / elapsed) / 10.0 : 0.0;
   if (status) {
     auto s = nlohmann::json::parse(*status, nullptr, false);

@@ -43,13 +43,16 @@ TEST(BenchPaxos, OneConnectionPerClient) {
   auto j = run_bench("--clients 6 --endpoints all");
   expect_sane_closed_loop(j, 6);
   EXPECT_EQ(j["conns"], 6);
+  // Measured at the leader mid-run: the six connections are spread over the three nodes.
+  EXPECT_EQ(j.value("leader_client_connections", -1), 2);
 }
 
 TEST(BenchPaxos, ClientsMultiplexedOverFewerConnections) {
   auto j = run_bench("--clients 12 --conns 3 --endpoints leader");
   expect_sane_closed_loop(j, 12);
   EXPECT_EQ(j["conns"], 3);
-  // Twelve clients share three connections, so more than three proposals fit in one entry.
+  // Measured at the leader mid-run: twelve clients really share three connections.
+  EXPECT_EQ(j.value("leader_client_connections", -1), 3);
   EXPECT_GT(j["leader_mean_batch"].get<double>(), 3.0);
 }
 
